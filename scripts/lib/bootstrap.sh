@@ -1,0 +1,75 @@
+# Shared by scripts/local.sh, scripts/test.sh and .ci/run (sourced, not run).
+# Brings a fresh machine of the development kind (Debian, root, npm registry
+# reachable) to the point where the service builds and runs.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+NODE_MAJOR_WANTED=24
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Puts Node 24 first on PATH when the machine's Node is older than 22,
+# installing it from the npm registry (package node-linux-<arch>) into .tools/.
+ensure_node() {
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+  [ "$major" -ge 22 ] && return 0
+  local arch
+  case "$(uname -m)" in
+    x86_64) arch=x64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) echo "no Node $NODE_MAJOR_WANTED package for $(uname -m); install Node $NODE_MAJOR_WANTED yourself" >&2; return 1 ;;
+  esac
+  local dir="$ROOT/.tools/node$NODE_MAJOR_WANTED"
+  local bin="$dir/node_modules/node-linux-$arch/bin"
+  if [ ! -x "$bin/node" ]; then
+    log "installing Node $NODE_MAJOR_WANTED into .tools/ (machine has $(node --version 2>/dev/null || echo none))"
+    npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "node-linux-$arch@$NODE_MAJOR_WANTED" >/dev/null
+  fi
+  export PATH="$bin:$PATH"
+  log "using Node $(node --version)"
+}
+
+# Installs exactly what the lockfile pins, unless node_modules already matches it.
+ensure_deps() {
+  cd "$ROOT"
+  if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json .tools/installed.lock; then
+    log "installing dependencies (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error
+    mkdir -p .tools && cp package-lock.json .tools/installed.lock
+  fi
+}
+
+# Starts the local PostgreSQL and Redis when they are not answering.
+ensure_services() {
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    if [ ! -d /etc/postgresql ]; then
+      log "installing PostgreSQL"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    fi
+    log "starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start || true
+    wait_for "PostgreSQL" pg_isready -q -h 127.0.0.1 -p 5432
+  fi
+  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    if ! command -v redis-server >/dev/null; then
+      log "installing Redis"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    fi
+    log "starting Redis"
+    mkdir -p /var/lib/redis /var/log/redis
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+      --dir /var/lib/redis --logfile /var/log/redis/ci.log
+    wait_for "Redis" redis-cli -h 127.0.0.1 -p 6379 ping
+  fi
+}
+
+wait_for() {
+  local name="$1"
+  shift
+  for _ in $(seq 1 60); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.5
+  done
+  echo "$name did not come up" >&2
+  return 1
+}

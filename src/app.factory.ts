@@ -1,0 +1,28 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module.js';
+import type { AppConfig } from './config/config.js';
+import { createFastifyAdapter, registerPlugins } from './http/fastify-setup.js';
+import { ProblemFilter } from './http/problem.filter.js';
+
+/**
+ * Builds the application for the configured mode, ready to listen. main.ts
+ * and the end-to-end tests share it, so tests boot exactly what runs in production.
+ */
+export async function createApp(config: Readonly<AppConfig>): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forMode(config),
+    createFastifyAdapter(),
+    { bufferLogs: true },
+  );
+  app.useLogger(app.get(Logger));
+  app.useGlobalFilters(new ProblemFilter());
+  await registerPlugins(app, config, { uploads: config.mode !== 'worker' });
+  return app;
+}
+
+/** The port a mode serves on: the API's, or the worker's health-only port. */
+export function listenPort(config: Readonly<AppConfig>): number {
+  return config.mode === 'worker' ? config.http.workerPort : config.http.port;
+}

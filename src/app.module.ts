@@ -1,0 +1,32 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { AuthModule } from './auth/auth.module.js';
+import type { AppConfig } from './config/config.js';
+import { ConfigModule } from './config/config.module.js';
+import { HealthModule } from './health/health.module.js';
+import { ArtifactsModule } from './infra/artifacts/artifacts.module.js';
+import { PrismaModule } from './infra/prisma/prisma.module.js';
+import { DocumentsHttpModule } from './modules/documents/http/documents-http.module.js';
+import { ProcessingModule } from './modules/processing/processing.module.js';
+import { loggerOptions } from './infra/logging/logger-options.js';
+
+/**
+ * The composition root. The mode decides which modules exist at all: a
+ * registered BullMQ processor consumes as soon as it is created, and a
+ * controller that is not imported cannot be reached.
+ */
+@Module({})
+export class AppModule {
+  static forMode(config: Readonly<AppConfig>): DynamicModule {
+    const core = [
+      ConfigModule.forRoot(config),
+      LoggerModule.forRoot(loggerOptions(config)),
+      PrismaModule,
+      ArtifactsModule,
+      HealthModule,
+    ];
+    const api = config.mode === 'worker' ? [] : [AuthModule, DocumentsHttpModule];
+    const worker = config.mode === 'api' ? [] : [ProcessingModule];
+    return { module: AppModule, imports: [...core, ...api, ...worker] };
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Stable error codes. Clients branch on these, so a code never changes meaning;
+ * add new ones instead.
+ */
+export const ErrorCode = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  NOT_FOUND: 'NOT_FOUND',
+  FILE_REQUIRED: 'FILE_REQUIRED',
+  FILE_EMPTY: 'FILE_EMPTY',
+  FILE_TOO_LARGE: 'FILE_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  CORRUPT_FILE: 'CORRUPT_FILE',
+  IMAGE_TOO_LARGE: 'IMAGE_TOO_LARGE',
+  JOB_NOT_FINISHED: 'JOB_NOT_FINISHED',
+  RESULT_UNAVAILABLE: 'RESULT_UNAVAILABLE',
+  OCR_TIMEOUT: 'OCR_TIMEOUT',
+  QUEUE_UNAVAILABLE: 'QUEUE_UNAVAILABLE',
+  RATE_LIMITED: 'RATE_LIMITED',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** A failure the service understands: it has a stable code and a message safe to show. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Extra, non-secret detail for the client, e.g. field errors. */
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+/**
+ * A document the worker cannot process no matter how often it retries
+ * (corrupt, unsupported, too large). Processors turn it into a permanent failure.
+ */
+export class DocumentError extends AppError {
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
+    this.name = 'DocumentError';
+  }
+}

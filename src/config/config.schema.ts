@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+/** The process roles one build can take; see ARCHITECTURE.md. */
+export const MODES = ['api', 'worker', 'all'] as const;
+export type Mode = (typeof MODES)[number];
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/**
+ * Keys whose values are secret. They may be given as `NAME_FILE` (a path whose
+ * contents are the value), are redacted from logs, and are never echoed in
+ * validation errors (no value is, but these especially).
+ */
+export const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET'] as const;
+
+/**
+ * Every environment variable the service reads, with its default.
+ * `.env.example` mirrors this list; a unit test keeps the two in step.
+ */
+export const envSchema = z.object({
+  MODE: z.enum(MODES).default('all'),
+  SERVICE_ENV: z.enum(['dev', 'test', 'prod']).default('dev'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: port.default(3000),
+  WORKER_PORT: port.default(3001),
+
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('ocrflow'),
+  QUEUE_CONCURRENCY: positiveInt.max(64).optional(),
+  QUEUE_WORKER_CONCURRENCY: positiveInt.max(64).optional(),
+  QUEUE_REMOVE_ON_COMPLETE: z.coerce.number().int().min(0).default(1000),
+  QUEUE_REMOVE_ON_FAIL: z.coerce.number().int().min(0).default(5000),
+  QUEUE_ATTEMPTS: positiveInt.max(20).default(3),
+
+  ARTIFACT_STORE_TYPE: z.enum(['local']).default('local'),
+  ARTIFACT_STORE_PATH: z.string().min(1).default('./data/artifacts'),
+
+  OCR_WORKERS: positiveInt.max(64).optional(),
+  OCR_TIMEOUT_MS: positiveInt.default(120_000),
+  OCR_RECYCLE_AFTER: positiveInt.default(200),
+
+  MAX_UPLOAD_BYTES: positiveInt.default(20 * 1024 * 1024),
+  MAX_IMAGE_PIXELS: positiveInt.default(50_000_000),
+  MAX_IMAGE_DIMENSION: positiveInt.default(20_000),
+
+  ENABLE_HELMET: bool.default(true),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
+});
+
+export type Env = z.infer<typeof envSchema>;

@@ -1,0 +1,74 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+import { envSchema } from './config.schema.js';
+
+const base = {
+  DATABASE_URL: 'postgresql://postgres:hunter2-secret@127.0.0.1:5432/ocrflow',
+  JWT_SECRET: 'x'.repeat(32),
+};
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies defaults and freezes the result', () => {
+    const config = loadConfig(base);
+    expect(config.mode).toBe('all');
+    expect(config.http.port).toBe(3000);
+    expect(config.http.workerPort).toBe(3001);
+    expect(config.artifacts.path).toBe('./data/artifacts');
+    expect(config.queue.concurrency).toBeGreaterThan(0);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.http)).toBe(true);
+  });
+
+  it('names every bad or missing variable and never echoes a value', () => {
+    const problems = problemsOf({ MODE: 'sideways', PORT: 'eighty', JWT_SECRET: 'short-secret-value' });
+    const text = problems.join('\n');
+    expect(text).toMatch(/^MODE: /m);
+    expect(text).toMatch(/^PORT: /m);
+    expect(text).toMatch(/^DATABASE_URL: required$/m);
+    expect(text).toMatch(/^JWT_SECRET: /m);
+    expect(text).not.toContain('sideways');
+    expect(text).not.toContain('eighty');
+    expect(text).not.toContain('short-secret-value');
+  });
+
+  it('reads secrets from NAME_FILE', () => {
+    const file = join(tmpdir(), `ocrflow-secret-${process.pid}`);
+    writeFileSync(file, `${'s'.repeat(40)}\n`);
+    const config = loadConfig({ DATABASE_URL: base.DATABASE_URL, JWT_SECRET_FILE: file });
+    expect(config.auth.jwtSecret).toBe('s'.repeat(40));
+    expect(problemsOf({ ...base, JWT_SECRET_FILE: '/nonexistent/secret' })).toEqual([
+      'JWT_SECRET_FILE: cannot read the file it names',
+    ]);
+  });
+
+  it('lets the platform PORT win and accepts the legacy concurrency alias', () => {
+    const config = loadConfig({ ...base, PORT: '8080', QUEUE_WORKER_CONCURRENCY: '3' });
+    expect(config.http.port).toBe(8080);
+    expect(config.queue.concurrency).toBe(3);
+  });
+
+  it('treats empty values as unset', () => {
+    const config = loadConfig({ ...base, JWT_ISSUER: '', OCR_WORKERS: '' });
+    expect(config.auth.issuer).toBeUndefined();
+    expect(config.ocr.workers).toBeGreaterThan(0);
+  });
+
+  it('is documented key for key in .env.example', () => {
+    const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+    const documented = [...example.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]).sort();
+    expect(documented).toEqual(Object.keys(envSchema.shape).sort());
+  });
+});

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { envSchema, SECRET_KEYS, type Env, type Mode } from './config.schema.js';
+
+/** The typed, frozen configuration every part of the service reads. */
+export interface AppConfig {
+  mode: Mode;
+  env: Env['SERVICE_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  http: { host: string; port: number; workerPort: number; helmet: boolean; shutdownTimeoutMs: number };
+  databaseUrl: string;
+  redisUrl: string;
+  auth: { jwtSecret: string; issuer?: string; audience?: string };
+  queue: {
+    prefix: string;
+    concurrency: number;
+    attempts: number;
+    removeOnComplete: number;
+    removeOnFail: number;
+  };
+  artifacts: { type: 'local'; path: string };
+  ocr: { workers: number; timeoutMs: number; recycleAfter: number };
+  limits: { maxUploadBytes: number; maxImagePixels: number; maxImageDimension: number };
+}
+
+/** Raised when the environment is invalid; the message names keys, never values. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Treats empty values as unset (so `.env.example` can list optional keys), and
+ * resolves `NAME_FILE` for secret keys: Docker and Kubernetes mount secrets as files.
+ */
+function normalise(env: NodeJS.ProcessEnv, problems: string[]): NodeJS.ProcessEnv {
+  const resolved = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  for (const key of SECRET_KEYS) {
+    const file = env[`${key}_FILE`];
+    if (!file) continue;
+    try {
+      resolved[key] = readFileSync(file, 'utf8').trim();
+    } catch {
+      problems.push(`${key}_FILE: cannot read the file it names`);
+    }
+  }
+  return resolved;
+}
+
+/**
+ * Parses the environment once. Throws {@link ConfigError} listing every bad or
+ * missing variable by name, so an operator fixes them all in one go.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<AppConfig> {
+  const problems: string[] = [];
+  const parsed = envSchema.safeParse(normalise(source, problems));
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = issue.path.join('.');
+      // zod messages describe the expected shape; none of them quote the input.
+      const missing = issue.code === 'invalid_type' && !source[key];
+      problems.push(`${key}: ${missing ? 'required' : issue.message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const e = parsed.data!;
+  const cores = availableParallelism();
+  return deepFreeze({
+    mode: e.MODE,
+    env: e.SERVICE_ENV,
+    logLevel: e.LOG_LEVEL,
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      workerPort: e.WORKER_PORT,
+      helmet: e.ENABLE_HELMET,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    },
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    auth: { jwtSecret: e.JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    queue: {
+      prefix: e.QUEUE_PREFIX,
+      concurrency: e.QUEUE_CONCURRENCY ?? e.QUEUE_WORKER_CONCURRENCY ?? cores,
+      attempts: e.QUEUE_ATTEMPTS,
+      removeOnComplete: e.QUEUE_REMOVE_ON_COMPLETE,
+      removeOnFail: e.QUEUE_REMOVE_ON_FAIL,
+    },
+    artifacts: { type: e.ARTIFACT_STORE_TYPE, path: e.ARTIFACT_STORE_PATH },
+    ocr: { workers: e.OCR_WORKERS ?? cores, timeoutMs: e.OCR_TIMEOUT_MS, recycleAfter: e.OCR_RECYCLE_AFTER },
+    limits: {
+      maxUploadBytes: e.MAX_UPLOAD_BYTES,
+      maxImagePixels: e.MAX_IMAGE_PIXELS,
+      maxImageDimension: e.MAX_IMAGE_DIMENSION,
+    },
+  });
+}
+
+function deepFreeze<T extends object>(value: T): Readonly<T> {
+  for (const child of Object.values(value)) {
+    if (child && typeof child === 'object') deepFreeze(child);
+  }
+  return Object.freeze(value);
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { RedisService } from '../infra/redis/redis.service.js';
+import { HealthController } from './health.controller.js';
+import { HealthIndicators } from './health.indicators.js';
+
+@Module({
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
+  controllers: [HealthController],
+  providers: [HealthIndicators, RedisService],
+})
+export class HealthModule {}

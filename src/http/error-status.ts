@@ -1,0 +1,39 @@
+import { ErrorCode } from '../common/app-error.js';
+
+/** The one place that maps stable error codes to HTTP statuses. */
+export const STATUS_OF: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  VALIDATION_FAILED: 400,
+  FILE_REQUIRED: 400,
+  FILE_EMPTY: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  JOB_NOT_FINISHED: 409,
+  RESULT_UNAVAILABLE: 409,
+  FILE_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  CORRUPT_FILE: 422,
+  IMAGE_TOO_LARGE: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  OCR_TIMEOUT: 500,
+  QUEUE_UNAVAILABLE: 503,
+};
+
+/** Codes for errors raised by Nest or Fastify themselves, by HTTP status. */
+export function codeForStatus(status: number): ErrorCode {
+  switch (status) {
+    case 401:
+      return ErrorCode.UNAUTHORIZED;
+    case 404:
+      return ErrorCode.NOT_FOUND;
+    case 413:
+      return ErrorCode.FILE_TOO_LARGE;
+    case 415:
+      return ErrorCode.UNSUPPORTED_MEDIA_TYPE;
+    case 429:
+      return ErrorCode.RATE_LIMITED;
+    default:
+      return status >= 500 ? ErrorCode.INTERNAL : ErrorCode.BAD_REQUEST;
+  }
+}

@@ -1,0 +1,38 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createApp, listenPort } from './app.factory.js';
+import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
+
+async function main(): Promise<void> {
+  let config: Readonly<AppConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+  const app = await createApp(config);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => void shutdown(app, signal, config.http.shutdownTimeoutMs));
+  }
+  await app.listen({ port: listenPort(config), host: config.http.host });
+}
+
+/**
+ * Graceful stop: the queue worker finishes its running jobs, then connections
+ * close. Exit status 0 tells the orchestrator the stop was clean.
+ */
+async function shutdown(app: NestFastifyApplication, signal: string, timeoutMs: number): Promise<void> {
+  const logger = new Logger('Shutdown');
+  logger.log(`${signal} received; finishing running work`);
+  setTimeout(() => {
+    logger.error(`still busy after ${timeoutMs} ms; exiting`);
+    process.exit(1);
+  }, timeoutMs).unref();
+  await app.close();
+  process.exit(0);
+}
+
+await main();

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AppError, ErrorCode } from '../../common/app-error.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/config.js';
+import { ARTIFACT_STORE, type ArtifactStore } from '../../infra/artifacts/artifact-store.js';
+import { inspectImage } from '../processing/ocr/image-decoder.js';
+import { decodeCursor, encodeCursor } from './list-cursor.js';
+import { jobView, resultView, type JobView, type ResultView } from './job.view.js';
+import { JobsRepository, type JobStatus } from './jobs.repository.js';
+import { OcrJobProducer } from './ocr-job.producer.js';
+
+export interface Upload {
+  data: Buffer;
+  fileName: string | null;
+}
+
+/** How long a client should wait before asking again for an unfinished result. */
+const RETRY_AFTER_SECONDS = 2;
+
+/** Accepting documents and reading jobs back, on behalf of their owner. */
+@Injectable()
+export class DocumentsService {
+  private readonly logger = new Logger(DocumentsService.name);
+
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly producer: OcrJobProducer,
+    @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Validates, stores and enqueues a document. Either all three happen or
+   * none leaves a trace: a failure after the file is written removes it and the row.
+   */
+  async submit(ownerId: string, upload: Upload): Promise<JobView> {
+    if (upload.data.length === 0) throw new AppError(ErrorCode.FILE_EMPTY, 'The uploaded file is empty');
+    const { mediaType } = await inspectImage(upload.data, {
+      maxPixels: this.config.limits.maxImagePixels,
+      maxDimension: this.config.limits.maxImageDimension,
+    });
+
+    const id = randomUUID();
+    const originalKey = `jobs/${id}/original`;
+    await this.store.put(originalKey, upload.data);
+    let created = false;
+    try {
+      const job = await this.jobs.create({
+        id,
+        ownerId,
+        fileName: upload.fileName,
+        mediaType,
+        sizeBytes: upload.data.length,
+        originalKey,
+      });
+      created = true;
+      await this.producer.enqueue(id);
+      return jobView(job);
+    } catch (error) {
+      await this.discard(id, originalKey, created);
+      if (created) {
+        this.logger.error({ err: error, jobId: id }, 'enqueue failed; upload discarded');
+        throw new AppError(ErrorCode.QUEUE_UNAVAILABLE, 'The job queue is unavailable; try again shortly');
+      }
+      throw error;
+    }
+  }
+
+  async get(ownerId: string, id: string): Promise<JobView> {
+    const job = await this.jobs.findOwned(id, ownerId);
+    if (!job) throw notFound();
+    return jobView(job);
+  }
+
+  async list(
+    ownerId: string,
+    query: { limit: number; status?: JobStatus; cursor?: string },
+  ): Promise<{ items: JobView[]; nextCursor: string | null }> {
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && !after) {
+      throw new AppError(ErrorCode.VALIDATION_FAILED, 'cursor is not valid', {
+        errors: [{ field: 'cursor', message: 'not a cursor returned by this API' }],
+      });
+    }
+    const rows = await this.jobs.listOwned(ownerId, { limit: query.limit + 1, status: query.status, after });
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(jobView),
+      nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
+    };
+  }
+
+  async results(ownerId: string, id: string): Promise<ResultView> {
+    const job = await this.jobs.findOwnedWithResult(id, ownerId);
+    if (!job) throw notFound();
+    if (job.status === 'QUEUED' || job.status === 'RUNNING') {
+      throw new AppError(ErrorCode.JOB_NOT_FINISHED, `Job is ${job.status}; results are not ready yet`, {
+        jobStatus: job.status,
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
+      });
+    }
+    if (job.status !== 'SUCCEEDED' || !job.result) {
+      throw new AppError(ErrorCode.RESULT_UNAVAILABLE, `Job is ${job.status}; it has no results`, {
+        jobStatus: job.status,
+        ...(job.errorCode && { error: { code: job.errorCode, message: job.errorMessage ?? '' } }),
+      });
+    }
+    return resultView(job.result);
+  }
+
+  private async discard(id: string, originalKey: string, created: boolean): Promise<void> {
+    try {
+      if (created) await this.jobs.delete(id);
+      await this.store.delete(originalKey);
+    } catch (error) {
+      this.logger.error({ err: error, jobId: id }, 'cleanup after a failed upload failed');
+    }
+  }
+}
+
+function notFound(): AppError {
+  return new AppError(ErrorCode.NOT_FOUND, 'Job not found');
+}

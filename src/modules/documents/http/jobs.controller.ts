@@ -1,0 +1,66 @@
+import {
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { CurrentPrincipal, type Principal } from '../../../auth/principal.js';
+import { AppError, ErrorCode } from '../../../common/app-error.js';
+import { DocumentsService } from '../documents.service.js';
+import { readUpload } from './read-upload.js';
+
+const jobId = new ParseUUIDPipe({
+  exceptionFactory: () => new AppError(ErrorCode.VALIDATION_FAILED, 'The job id must be a UUID'),
+});
+
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  status: z.enum(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']).optional(),
+  cursor: z.string().min(1).max(200).optional(),
+});
+
+/** The jobs API. `POST /upload` is kept from the original deployment docs. */
+@Controller()
+export class JobsController {
+  constructor(private readonly documents: DocumentsService) {}
+
+  @Post(['jobs', 'upload'])
+  @HttpCode(202)
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const job = await this.documents.submit(principal.subject, await readUpload(request));
+    reply.header('Location', job.links.self);
+    return job;
+  }
+
+  @Get('jobs')
+  list(@CurrentPrincipal() principal: Principal, @Query() query: Record<string, unknown>) {
+    const parsed = listQuery.safeParse(query);
+    if (!parsed.success) {
+      throw new AppError(ErrorCode.VALIDATION_FAILED, 'Invalid query parameters', {
+        errors: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
+      });
+    }
+    return this.documents.list(principal.subject, parsed.data);
+  }
+
+  @Get('jobs/:id')
+  get(@CurrentPrincipal() principal: Principal, @Param('id', jobId) id: string) {
+    return this.documents.get(principal.subject, id);
+  }
+
+  @Get('jobs/:id/results')
+  results(@CurrentPrincipal() principal: Principal, @Param('id', jobId) id: string) {
+    return this.documents.results(principal.subject, id);
+  }
+}

@@ -1,0 +1,216 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Worker as Thread } from 'node:worker_threads';
+import { gzipSync } from 'node:zlib';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError, DocumentError, ErrorCode } from '../../../common/app-error.js';
+import { OcrPool } from './ocr-pool.js';
+import type { OcrPage } from './ocr-types.js';
+
+const FONT_SIZE = 64;
+
+/** Black sans-serif lines on white, as PNG: text whose transcription is known. */
+function render(lines: string[], width = 1000, fontSize = FONT_SIZE): Promise<Buffer> {
+  const lineHeight = Math.round(fontSize * 1.6);
+  const height = lineHeight * (lines.length + 1);
+  const text = lines
+    .map((line, i) => `<text x="40" y="${lineHeight * (i + 1)}" font-family="sans-serif" font-size="${fontSize}">${line}</text>`)
+    .join('');
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="white"/>${text}</svg>`;
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
+/** A dense page that keeps an engine busy for a second or more. */
+const busyPage = () =>
+  render(Array.from({ length: 45 }, (_, i) => `Line ${i} of a long page with plenty of words 0123456789`), 2200, 40);
+
+const words = (page: OcrPage) => page.lines.flatMap((line) => line.words.map((w) => w.text));
+
+/** Captures the worker threads tesseract.js starts while `fn` runs. */
+async function capturingThreads<T>(fn: () => Promise<T>): Promise<[T, Thread[]]> {
+  const threads: Thread[] = [];
+  const capture = (message: unknown) => threads.push((message as { worker: Thread }).worker);
+  subscribe('worker_threads', capture);
+  try {
+    return [await fn(), threads];
+  } finally {
+    unsubscribe('worker_threads', capture);
+  }
+}
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('OcrPool', () => {
+  let pool: OcrPool;
+  beforeAll(async () => {
+    pool = await OcrPool.create({ size: 2 });
+  });
+  afterAll(() => pool?.close());
+
+  it('recognises rendered text with word boxes where the words are', async () => {
+    const image = await render(['Invoice 12345 Total 42.00']);
+    const { width, height } = await sharp(image).metadata();
+    const page = await pool.recognize(image);
+
+    expect([page.width, page.height]).toEqual([width, height]);
+    expect(page.text.trim()).toBe('Invoice 12345 Total 42.00');
+    expect(page.lines).toHaveLength(1);
+    expect(words(page)).toEqual(['Invoice', '12345', 'Total', '42.00']);
+    expect(page.confidence).toBeGreaterThan(70);
+    expect(page.confidence).toBeLessThanOrEqual(100);
+
+    const line = page.lines[0];
+    let previousRight = 0;
+    for (const word of line.words) {
+      const { x0, y0, x1, y1 } = word.bbox;
+      expect(word.confidence).toBeGreaterThan(50);
+      expect(x0).toBeGreaterThanOrEqual(Math.max(previousRight, 30)); // left to right, text starts at x=40
+      expect(x1).toBeLessThanOrEqual(width);
+      expect(y1 - y0).toBeGreaterThan(FONT_SIZE * 0.5); // a glyph box, not a speck or the page
+      expect(y1 - y0).toBeLessThan(FONT_SIZE * 1.3);
+      expect(y1).toBeGreaterThan(FONT_SIZE * 1.6 * 0.9); // ends near the baseline at y=102
+      expect(y0).toBeGreaterThanOrEqual(line.bbox.y0);
+      expect(x1).toBeLessThanOrEqual(line.bbox.x1);
+      previousRight = x1;
+    }
+  });
+
+  it('serves more calls than engines, each with its own result', async () => {
+    const texts = ['Order 1001', 'Receipt 2002', 'Invoice 3003', 'Ticket 4004', 'Refund 5005'];
+    const images = await Promise.all(texts.map((t) => render([t], 700)));
+    const pages = await Promise.all(images.map((image) => pool.recognize(image)));
+    expect(pages.map((p) => p.text.trim())).toEqual(texts);
+    expect(pool.engines).toBe(2);
+  });
+
+  it('returns an empty page for a blank image', async () => {
+    const blank = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#fff' } }).png().toBuffer();
+    const page = await pool.recognize(blank);
+    expect(page.lines).toEqual([]);
+    expect(page.text.trim()).toBe('');
+  });
+
+  it('refuses bytes that are not an image', async () => {
+    await expect(pool.recognize(Buffer.from('not an image'))).rejects.toMatchObject({ code: ErrorCode.CORRUPT_FILE });
+  });
+});
+
+describe('OcrPool cancellation and failures', () => {
+  it('abort stops the running recognition, and the engine is replaced', async () => {
+    const pool = await OcrPool.create({ size: 1 });
+    try {
+      const [busy, small] = await Promise.all([busyPage(), render(['Total 42.00'])]);
+      const controller = new AbortController();
+      const running = pool.recognize(busy, { signal: controller.signal });
+      const queued = new AbortController();
+      const waiting = pool.recognize(small, { signal: queued.signal });
+      await new Promise((r) => setTimeout(r, 300));
+
+      queued.abort();
+      await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
+      const abortedAt = performance.now();
+      controller.abort();
+      await expect(running).rejects.toMatchObject({ name: 'AbortError' });
+      expect(performance.now() - abortedAt).toBeLessThan(200); // not left to finish the page
+
+      expect((await pool.recognize(small)).text.trim()).toBe('Total 42.00');
+      expect(pool.engines).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('an already aborted signal rejects without OCR', async () => {
+    const pool = await OcrPool.create({ size: 1 });
+    try {
+      await expect(pool.recognize(await render(['x']), { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a recognition over the time limit fails with OCR_TIMEOUT and its engine is replaced', async () => {
+    const [pool, threads] = await capturingThreads(() => OcrPool.create({ size: 1, recognizeTimeoutMs: 300 }));
+    try {
+      const error = await pool.recognize(await busyPage()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DocumentError);
+      expect((error as DocumentError).code).toBe(ErrorCode.OCR_TIMEOUT);
+      await until(() => threads[0].threadId === -1); // the thread that timed out has exited
+      await until(() => pool.engines === 1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('close() rejects running and queued calls and refuses new ones', async () => {
+    const pool = await OcrPool.create({ size: 1 });
+    const busy = await busyPage();
+    const calls = [pool.recognize(busy), pool.recognize(busy), pool.recognize(busy)].map((p) => p.catch((e: unknown) => e));
+    await new Promise((r) => setTimeout(r, 200));
+    await pool.close();
+    for (const error of await Promise.all(calls)) {
+      expect(error).toBeInstanceOf(AppError);
+      expect((error as AppError).code).toBe(ErrorCode.INTERNAL);
+    }
+    await expect(pool.recognize(busy)).rejects.toMatchObject({ code: ErrorCode.INTERNAL });
+  });
+
+  it('survives an uncaught exception in an engine thread', async () => {
+    const [pool, threads] = await capturingThreads(() => OcrPool.create({ size: 1 }));
+    try {
+      // An unknown action makes tesseract.js's message handler throw inside the
+      // thread: the same uncaught exception a wasm abort produces, which ends the
+      // whole process unless someone listens for the thread's 'error' event.
+      threads[0].postMessage({ workerId: 'test', jobId: 'crash', action: 'no-such-action', payload: {} });
+      await until(() => threads[0].threadId === -1);
+      expect((await pool.recognize(await render(['Still 42']))).text.trim()).toBe('Still 42');
+      expect(pool.engines).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('fails only the running call when its engine thread dies', async () => {
+    const [pool, threads] = await capturingThreads(() => OcrPool.create({ size: 1 }));
+    try {
+      const running = pool.recognize(await busyPage());
+      await new Promise((r) => setTimeout(r, 200));
+      await threads[0].terminate(); // as the OOM killer or a wasm trap would
+      await expect(running).rejects.toMatchObject({ code: ErrorCode.INTERNAL });
+      expect((await pool.recognize(await render(['Again 42']))).text.trim()).toBe('Again 42');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('fails to start, without leaving a thread behind, when the language data is unusable', async () => {
+    await expect(OcrPool.create({ size: 1, langPath: '/nonexistent' })).rejects.toMatchObject({
+      code: ErrorCode.INTERNAL,
+      message: expect.stringContaining('language data not found'),
+    });
+
+    const dir = await mkdtemp(join(tmpdir(), 'ocrflow-lang-'));
+    try {
+      await writeFile(join(dir, 'eng.traineddata.gz'), gzipSync(Buffer.from('not a model')));
+      const started = performance.now();
+      const [error, threads] = await capturingThreads(() =>
+        OcrPool.create({ size: 1, langPath: dir, createTimeoutMs: 20_000 }).catch((e: unknown) => e),
+      );
+      expect(error).toBeInstanceOf(AppError);
+      expect(performance.now() - started).toBeLessThan(10_000); // reported, not left to the timeout
+      expect(threads).toHaveLength(1);
+      expect(threads[0].threadId).toBe(-1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

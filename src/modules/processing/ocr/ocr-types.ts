@@ -1,0 +1,84 @@
+/**
+ * A rectangle in pixels of the image as it was OCRed (after orientation was
+ * applied, see `prepareForOcr`): `x0,y0` top-left inclusive, `x1,y1` bottom-right
+ * exclusive, origin at the top-left corner.
+ */
+export interface BBox {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/** One recognised word. */
+export interface OcrWord {
+  text: string;
+  /** Tesseract's confidence for the word, 0–100 (not a probability). */
+  confidence: number;
+  bbox: BBox;
+}
+
+/** One text line, in Tesseract's reading order. */
+export interface OcrLine {
+  /** The line's words joined by spaces, without the trailing newline. */
+  text: string;
+  /** Tesseract's confidence for the line, 0–100. */
+  confidence: number;
+  bbox: BBox;
+  words: OcrWord[];
+}
+
+/** The OCR result of one page image. */
+export interface OcrPage {
+  /** Width of the image as OCRed, in pixels; bounding boxes refer to it. */
+  width: number;
+  /** Height of the image as OCRed, in pixels. */
+  height: number;
+  /** Tesseract's plain-text output: lines separated by `\n`, blocks by a blank line. */
+  text: string;
+  /** Tesseract's mean word confidence for the page, 0–100; 0 when nothing was found. */
+  confidence: number;
+  /** Every line of every block and paragraph, top to bottom as Tesseract ordered them. */
+  lines: OcrLine[];
+}
+
+/**
+ * Tesseract page segmentation modes usable here. 0, 1, 2 and 12 are missing on
+ * purpose: they need orientation data (osd.traineddata) or skip recognition.
+ * 3 = automatic layout (multi-column pages), 4 = one column of variable sizes,
+ * 6 = one uniform block (receipts, forms), 7 = one line, 11 = sparse text.
+ */
+export type OcrPageSegMode = 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 13;
+
+/** How {@link OcrPool.create} sets up its engines. */
+export interface OcrPoolOptions {
+  /** Number of tesseract.js engines (worker threads), created once and reused. At least 1. */
+  size: number;
+  /** Tesseract language codes. Default `['eng']`. */
+  languages?: string[];
+  /**
+   * Folder holding `<lang>.traineddata.gz` for every language. Default: the
+   * `4.0.0_best_int` folder of the installed `@tesseract.js-data/eng` package.
+   * Never a URL: the service must not fetch models at run time.
+   */
+  langPath?: string;
+  /** Page segmentation mode. Default 6 (one uniform block of text). */
+  psm?: OcrPageSegMode;
+  /** Longest a single recognition may run before its engine is killed. Default 120000 ms. */
+  recognizeTimeoutMs?: number;
+  /** Jobs an engine runs before it is replaced, bounding wasm heap growth. Default 100. */
+  recycleAfter?: number;
+  /** Longest the creation of one engine may take. Default 30000 ms. */
+  createTimeoutMs?: number;
+}
+
+/** Per-call options of {@link OcrPool.recognize}. */
+export interface RecognizeOptions {
+  /**
+   * Cancels the call: while queued it just leaves the queue; while running, the
+   * engine doing the work is terminated (that is what stops the CPU work) and
+   * replaced. The call rejects with the signal's reason (an `AbortError`
+   * DOMException unless the caller gave another).
+   */
+  signal?: AbortSignal;
+}

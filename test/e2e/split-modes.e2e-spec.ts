@@ -1,0 +1,66 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.factory.js';
+import { ApiClient, waitForJob } from '../support/client.js';
+import { createTestEnv, eventually, token, type TestEnv } from '../support/harness.js';
+import { textImage } from '../support/images.js';
+import { freePort, startService, stopService } from '../support/process.js';
+
+describe('MODE=api and MODE=worker as separate processes', () => {
+  let env: TestEnv;
+  let api: NestFastifyApplication;
+  let client: ApiClient;
+
+  beforeAll(async () => {
+    env = await createTestEnv('e2e_split');
+    api = await createApp(env.config({ MODE: 'api' }));
+    await api.listen({ port: 0, host: '127.0.0.1' });
+    client = new ApiClient(await api.getUrl(), await token('dana'));
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await env?.cleanup();
+  });
+
+  it('leaves jobs queued until a worker process finishes them; the worker serves only health', async () => {
+    const res = await client.upload(await textImage(['Receipt 7781', 'Paid in full']));
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as any;
+
+    // No worker exists yet: the job must stay queued and its results unavailable.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect((await client.json(`/jobs/${id}`)).body.status).toBe('QUEUED');
+    const early = await client.json(`/jobs/${id}/results`);
+    expect(early.status).toBe(409);
+    expect(early.body.code).toBe('JOB_NOT_FINISHED');
+    expect(Number(early.headers.get('retry-after'))).toBeGreaterThan(0);
+
+    const workerPort = await freePort();
+    const worker = startService({ ...env.env, MODE: 'worker', WORKER_PORT: String(workerPort), PORT: '1' });
+    try {
+      const workerUrl = `http://127.0.0.1:${workerPort}`;
+      const health = await eventually(async () => {
+        const r = await fetch(`${workerUrl}/health`).catch(() => undefined);
+        return r?.ok ? ((await r.json()) as any) : undefined;
+      }, 60_000).catch((error) => {
+        throw new Error(`worker did not become healthy: ${error}\n${worker.output()}`);
+      });
+      expect(health.status).toBe('ok');
+
+      const done = await waitForJob(client, id);
+      expect(done.status).toBe('SUCCEEDED');
+      const { body } = await client.json(`/jobs/${id}/results`);
+      expect(body.text).toContain('7781');
+      expect(body.text).toMatch(/Paid in full/);
+
+      // The worker exposes health and nothing of the API.
+      const bearer = { authorization: `Bearer ${await token('dana')}` };
+      expect((await fetch(`${workerUrl}/jobs/${id}`, { headers: bearer })).status).toBe(404);
+      expect((await fetch(`${workerUrl}/jobs`, { method: 'POST', headers: bearer })).status).toBe(404);
+      expect((await fetch(`${workerUrl}/health/live`)).status).toBe(200);
+    } finally {
+      expect(await stopService(worker)).toBe(0);
+    }
+  });
+});

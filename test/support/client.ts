@@ -1,0 +1,53 @@
+/** A minimal HTTP client for the API, as a developer would call it with fetch. */
+export class ApiClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly bearer?: string,
+  ) {}
+
+  as(bearer: string | undefined): ApiClient {
+    return new ApiClient(this.baseUrl, bearer);
+  }
+
+  async upload(
+    data: Buffer | undefined,
+    { fileName = 'page.png', field = 'file', path = '/jobs' } = {},
+  ): Promise<Response> {
+    const form = new FormData();
+    if (data) form.append(field, new Blob([new Uint8Array(data)]), fileName);
+    else form.append('note', 'no file here');
+    return fetch(this.baseUrl + path, { method: 'POST', body: form, headers: this.headers() });
+  }
+
+  /** Uploads and returns the created job, failing loudly unless it was accepted. */
+  async submit(data: Buffer, options: { fileName?: string } = {}): Promise<any> {
+    const res = await this.upload(data, options);
+    const body = await res.json();
+    if (res.status !== 202) throw new Error(`upload refused: ${res.status} ${JSON.stringify(body)}`);
+    return body;
+  }
+
+  get(path: string): Promise<Response> {
+    return fetch(this.baseUrl + path, { headers: this.headers() });
+  }
+
+  async json<T = any>(path: string): Promise<{ status: number; body: T; headers: Headers }> {
+    const res = await this.get(path);
+    return { status: res.status, body: (await res.json()) as T, headers: res.headers };
+  }
+
+  private headers(): Record<string, string> {
+    return this.bearer ? { authorization: `Bearer ${this.bearer}` } : {};
+  }
+}
+
+/** Waits for a job to reach a terminal status and returns its view. */
+export async function waitForJob(client: ApiClient, id: string, timeoutMs = 90_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await client.json(`/jobs/${id}`);
+    if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(body.status)) return body;
+    if (Date.now() > deadline) throw new Error(`job ${id} still ${body.status} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

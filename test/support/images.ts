@@ -1,0 +1,18 @@
+import sharp from 'sharp';
+
+/**
+ * Renders lines of text as a clean black-on-white PNG, the way a scanner at
+ * about 300 dpi would see 12-point type. Fixtures are made, not committed.
+ */
+export async function textImage(lines: string[], { width = 1400 } = {}): Promise<Buffer> {
+  const lineHeight = 80;
+  const height = lineHeight * lines.length + 120;
+  const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const text = lines
+    .map((line, i) => `<text x="60" y="${100 + i * lineHeight}">${escape(line)}</text>`)
+    .join('');
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
+    <rect width="100%" height="100%" fill="white"/>
+    <g font-family="DejaVu Sans, sans-serif" font-size="48" fill="black">${text}</g></svg>`;
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
