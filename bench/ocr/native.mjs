@@ -1,11 +1,10 @@
 // Native Tesseract 5 (Debian's tesseract-ocr), the reference the service's OCR
 // path is measured against. It is a benchmark dependency only, never a runtime one.
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
 
 /** `tesseract --version`'s first two lines, or undefined when the binary is missing. */
 export function nativeVersion() {

@@ -29,9 +29,12 @@ export class ProblemFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const problem = this.toProblem(error, String(request.id));
 
-    if (problem.status >= 500) {
+    // Known errors were logged where they arose; an unknown one is logged here,
+    // with the request id the client was given.
+    if (problem.code === ErrorCode.INTERNAL) {
       this.logger.error({ err: error, requestId: problem.requestId }, 'request failed');
     }
+    if (problem.code === ErrorCode.UNAUTHORIZED) reply.header('WWW-Authenticate', 'Bearer');
     if (typeof problem.retryAfterSeconds === 'number') {
       reply.header('Retry-After', String(problem.retryAfterSeconds));
     }

@@ -103,7 +103,9 @@ describe('bad input gets a clear 4xx and leaves nothing behind', () => {
 
     for (const bearer of [undefined, 'garbage', 'a.b.c', forged, expired, unsigned, noSubject]) {
       const anon = client.as(bearer);
-      const body = await expectProblem(await anon.upload(image), 401, 'UNAUTHORIZED');
+      const res = await anon.upload(image);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      const body = await expectProblem(res, 401, 'UNAUTHORIZED');
       expect(body.detail).toBe('A valid bearer token is required');
       await expectProblem(await anon.get('/jobs'), 401, 'UNAUTHORIZED');
     }

@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
@@ -11,10 +11,15 @@ const ENQUEUE_TIMEOUT_MS = 5_000;
 /** Puts document jobs on the `ocr` queue. */
 @Injectable()
 export class OcrJobProducer {
+  private readonly logger = new Logger(OcrJobProducer.name);
+
   constructor(
     @InjectQueue(QueueName.OCR) private readonly queue: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    // Without a listener, connection errors during a Redis outage go to stderr raw.
+    queue.on('error', (error) => this.logger.warn(`queue connection: ${error.message}`));
+  }
 
   /** Enqueues the pointer to a job row; safe to call twice for the same job. */
   async enqueue(jobId: string): Promise<void> {

@@ -1,5 +1,5 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
@@ -12,6 +12,8 @@ import { ProcessingService } from './processing.service.js';
  */
 @Processor(QueueName.OCR, { autorun: false })
 export class OcrProcessor extends WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(OcrProcessor.name);
+
   constructor(
     private readonly processing: ProcessingService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -28,6 +30,12 @@ export class OcrProcessor extends WorkerHost implements OnApplicationBootstrap, 
   /** Lets running jobs finish while the database and engines are still open. */
   async beforeApplicationShutdown(): Promise<void> {
     await this.worker.close();
+  }
+
+  /** Connection trouble is retried by BullMQ itself; it only needs to be visible. */
+  @OnWorkerEvent('error')
+  onError(error: Error): void {
+    this.logger.warn(`queue worker: ${error.message}`);
   }
 
   async process(job: Job): Promise<void> {
