@@ -107,6 +107,24 @@ export function readBmpHeader(buf: Buffer): BmpHeader {
   return { width, height, topDown: rawHeight < 0, bitsPerPixel, pixelOffset, stride, palette, masks };
 }
 
+/**
+ * Checks that every pixel row is present. For an uncompressed BMP that is all
+ * there is to validate, since any byte values are valid pixels; so the upload
+ * path can accept a BMP without decoding it on the event loop.
+ *
+ * Separate from readBmpHeader so that a header claiming a huge size is
+ * reported by the caller's size cap, not as truncated.
+ *
+ * @throws DocumentError CORRUPT_FILE when the pixel data is cut short.
+ */
+export function assertBmpComplete(buf: Buffer, header: BmpHeader): void {
+  // Some writers drop the padding of the last row; accept that, nothing shorter.
+  const lastRow = Math.ceil((header.bitsPerPixel * header.width) / 8);
+  if (buf.length < header.pixelOffset + header.stride * (header.height - 1) + lastRow) {
+    throw corrupt('The BMP pixel data is truncated.');
+  }
+}
+
 /** Shift and scale that turn a masked channel into 0..255. */
 function channelOf(mask: number): { shift: number; scale: number } {
   if (mask === 0) return { shift: 0, scale: 0 };
@@ -120,14 +138,12 @@ function channelOf(mask: number): { shift: number; scale: number } {
  * first, this allocates width × height × 3 bytes. Alpha is ignored: many
  * writers leave a 32-bit BMP's fourth byte at zero, which would read as
  * "transparent everywhere".
+ *
+ * @throws DocumentError CORRUPT_FILE when the pixel data is truncated.
  */
 export function decodeBmp(buf: Buffer, header: BmpHeader): DecodedBmp {
   const { width, height, bitsPerPixel: bpp, stride, palette } = header;
-  // Checked here rather than in readBmpHeader so that a header claiming a huge
-  // size is reported as too large (the caller's cap), not as truncated.
-  // Some writers drop the padding of the last row; accept that, nothing shorter.
-  const needed = header.pixelOffset + stride * (height - 1) + Math.ceil((bpp * width) / 8);
-  if (buf.length < needed) throw corrupt('The BMP pixel data is truncated.');
+  assertBmpComplete(buf, header);
   const out = Buffer.alloc(width * height * 3);
   const channels = header.masks.map((m) => channelOf(m >>> 0));
 

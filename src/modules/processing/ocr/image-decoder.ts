@@ -1,6 +1,6 @@
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { AppError, DocumentError, ErrorCode } from '../../../common/app-error.js';
-import { decodeBmp, readBmpHeader, type DecodedBmp } from './bmp-decoder.js';
+import { assertBmpComplete, decodeBmp, readBmpHeader, type BmpHeader, type DecodedBmp } from './bmp-decoder.js';
 import { sniffImageType, type ImageMediaType } from './media-type.js';
 
 /** Size caps applied to every image before its pixels are decoded. */
@@ -87,10 +87,10 @@ function toDocumentError(err: unknown, mediaType: ImageMediaType): Error {
   return new DocumentError(ErrorCode.CORRUPT_FILE, `The ${mediaType} image cannot be decoded.`);
 }
 
-function decodeBmpWithin(buf: Buffer, limits: ImageLimits): DecodedBmp {
+function readBmpWithin(buf: Buffer, limits: ImageLimits): BmpHeader {
   const header = readBmpHeader(buf);
   checkSize(header.width, header.height, limits);
-  return decodeBmp(buf, header);
+  return header;
 }
 
 /** Reads the header (cheap, no pixel buffer) and enforces the caps on it. */
@@ -114,8 +114,11 @@ export async function inspectImage(buf: Buffer, limits: ImageLimits): Promise<Im
   assertLimits(limits);
   const mediaType = sniff(buf);
   if (mediaType === 'image/bmp') {
-    const bmp = decodeBmpWithin(buf, limits);
-    return { mediaType, width: bmp.width, height: bmp.height, pages: 1 };
+    // Complete rows are all an uncompressed BMP needs to be valid; decoding it
+    // in JavaScript would only block the API's event loop.
+    const header = readBmpWithin(buf, limits);
+    assertBmpComplete(buf, header);
+    return { mediaType, width: header.width, height: header.height, pages: 1 };
   }
   try {
     const meta = await readHeader(buf, limits);
@@ -160,7 +163,7 @@ export async function prepareForOcr(buf: Buffer, limits: ImageLimits): Promise<P
   try {
     let pipeline: Sharp;
     if (mediaType === 'image/bmp') {
-      const bmp = decodeBmpWithin(buf, limits);
+      const bmp: DecodedBmp = decodeBmp(buf, readBmpWithin(buf, limits));
       pipeline = sharp(bmp.data, { raw: { width: bmp.width, height: bmp.height, channels: bmp.channels } });
     } else {
       await readHeader(buf, limits);

@@ -139,13 +139,23 @@ export class OcrEngine {
   recognize(image: Buffer): Promise<RecognizedText> {
     if (this.dead) return Promise.reject(new AppError(ErrorCode.INTERNAL, 'OCR engine is not running'));
     this.jobs += 1;
+    let fail: ((error: Error) => void) | undefined;
     return new Promise<RecognizedText>((resolve, reject) => {
+      fail = reject;
       this.failCurrent = reject;
       this.worker.recognize(image, {}, { text: true, blocks: true }).then(
-        (result) => resolve(toRecognizedText(result.data)),
+        (result) => {
+          try {
+            resolve(toRecognizedText(result.data));
+          } catch (error) {
+            reject(error);
+          }
+        },
         (data: unknown) => reject(engineError(data)),
       );
-    }).finally(() => (this.failCurrent = undefined));
+    }).finally(() => {
+      if (this.failCurrent === fail) this.failCurrent = undefined;
+    });
   }
 
   /**

@@ -26,6 +26,8 @@ export class OcrPool {
   private readonly live = new Set<OcrEngine>();
   private readonly waiters: Waiter[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Replacements being created, so close() can wait for them too. */
+  private readonly startups = new Set<Promise<void>>();
   private starting = 0;
   private restartFailures = 0;
   private lastStartError?: unknown;
@@ -92,16 +94,23 @@ export class OcrPool {
     signal?.throwIfAborted();
     this.assertOpen();
     // Header only, hence no pixel limit. autoOrient: tesseract.js applies an EXIF
-    // orientation itself, so its boxes are in the oriented image's pixels.
-    const meta = await sharp(image, { limitInputPixels: false }).metadata().catch(() => {
-      throw new DocumentError(ErrorCode.CORRUPT_FILE, 'The OCR input is not a readable image.');
-    });
+    // orientation itself, so its boxes are in the oriented image's pixels. Read
+    // while queueing (the queue is FIFO by call order), settled so that a
+    // failure is not an unhandled rejection meanwhile.
+    const size = sharp(image, { limitInputPixels: false })
+      .metadata()
+      .then(({ autoOrient }) => ({ width: autoOrient.width, height: autoOrient.height }))
+      .catch(() => new DocumentError(ErrorCode.CORRUPT_FILE, 'The OCR input is not a readable image.'));
     const engine = await this.acquire(signal);
-    const recognized = await this.run(engine, image, signal);
-    return { width: meta.autoOrient.width, height: meta.autoOrient.height, ...recognized };
+    const dimensions = await size;
+    if (dimensions instanceof DocumentError) {
+      this.release(engine);
+      throw dimensions;
+    }
+    return { ...dimensions, ...(await this.run(engine, image, signal)) };
   }
 
-  /** Engines currently running or idle (replacements still starting not counted). */
+  /** Engines running or idle; replacements still starting are not counted. */
   get engines(): number {
     return this.live.size;
   }
@@ -119,6 +128,7 @@ export class OcrPool {
     this.idle.length = 0;
     await Promise.all([...this.live].map((engine) => engine.terminate(error)));
     this.live.clear();
+    await Promise.all(this.startups);
   }
 
   private assertOpen(): void {
@@ -127,6 +137,9 @@ export class OcrPool {
 
   private acquire(signal?: AbortSignal): Promise<OcrEngine> {
     this.assertOpen();
+    // The signal may have fired while the caller awaited something else; its
+    // 'abort' event will not fire again.
+    if (signal?.aborted) return Promise.reject(signal.reason);
     for (let engine = this.idle.pop(); engine; engine = this.idle.pop()) {
       if (engine.alive) return Promise.resolve(engine);
       this.discard(engine); // its thread died while idle
@@ -137,15 +150,10 @@ export class OcrPool {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
         reject(signal?.reason);
       };
+      const done = () => signal?.removeEventListener('abort', onAbort);
       const waiter: Waiter = {
-        resolve: (engine) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(engine);
-        },
-        reject: (error) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(error);
-        },
+        resolve: (engine) => { done(); resolve(engine); },
+        reject: (error) => { done(); reject(error); },
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
@@ -154,6 +162,11 @@ export class OcrPool {
 
   private run(engine: OcrEngine, image: Buffer, signal?: AbortSignal): Promise<RecognizedText> {
     return new Promise<RecognizedText>((resolve, reject) => {
+      if (signal?.aborted) {
+        this.release(engine);
+        reject(signal.reason);
+        return;
+      }
       let settled = false;
       const settle = (keepEngine: boolean, outcome: () => void) => {
         if (settled) return;
@@ -198,12 +211,12 @@ export class OcrPool {
   private startReplacement(): void {
     if (this.live.size + this.starting >= this.size) return;
     this.starting += 1;
-    OcrEngine.create(this.config).then(
-      (engine) => {
+    const startup: Promise<void> = OcrEngine.create(this.config).then(
+      async (engine) => {
         this.starting -= 1;
         this.restartFailures = 0;
         if (this.closed) {
-          void engine.terminate();
+          await engine.terminate();
           return;
         }
         this.live.add(engine);
@@ -227,6 +240,8 @@ export class OcrPool {
         this.timers.add(timer);
       },
     );
+    this.startups.add(startup);
+    void startup.finally(() => this.startups.delete(startup));
   }
 
   private noEngineError(): AppError {
