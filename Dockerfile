@@ -1,10 +1,11 @@
 # ocrflow: one image, three roles (MODE=api | worker | all).
-# The build stage runs the same steps as scripts/test.sh: npm ci, generate, build.
+# The build stage runs the same steps as scripts/test.sh: install, generate, build.
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# --no-save rather than `npm ci`: see ensure_deps in scripts/lib/bootstrap.sh.
+RUN npm install --no-save --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json prisma.config.ts ./
 COPY prisma ./prisma
 COPY scripts ./scripts

@@ -29,12 +29,16 @@ ensure_node() {
   log "using Node $(node --version)"
 }
 
-# Installs exactly what the lockfile pins, unless node_modules already matches it.
+# Installs the versions the lockfile pins, unless node_modules already matches it.
+# Not `npm ci`: the registry this project is developed against serves no macOS or
+# Windows builds, so the lockfile lacks those optional platform packages
+# (@swc/core-darwin-*, …) and `npm ci` refuses it as out of sync. `npm install`
+# with --no-save installs the same locked versions and leaves the lockfile alone.
 ensure_deps() {
   cd "$ROOT"
   if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json .tools/installed.lock; then
-    log "installing dependencies (npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error
+    log "installing dependencies"
+    npm install --no-save --no-audit --no-fund --loglevel=error
     mkdir -p .tools && cp package-lock.json .tools/installed.lock
   fi
 }
