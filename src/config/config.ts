@@ -20,7 +20,8 @@ export interface AppConfig {
   };
   artifacts: { type: 'local'; path: string };
   ocr: { workers: number; timeoutMs: number; recycleAfter: number };
-  limits: { maxUploadBytes: number; maxImagePixels: number; maxImageDimension: number };
+  /** Upload and image caps; `image` is checked at upload and again in the worker. */
+  limits: { maxUploadBytes: number; image: { maxPixels: number; maxDimension: number } };
 }
 
 /** Raised when the environment is invalid; the message names keys, never values. */
@@ -92,8 +93,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
     ocr: { workers: e.OCR_WORKERS ?? cores, timeoutMs: e.OCR_TIMEOUT_MS, recycleAfter: e.OCR_RECYCLE_AFTER },
     limits: {
       maxUploadBytes: e.MAX_UPLOAD_BYTES,
-      maxImagePixels: e.MAX_IMAGE_PIXELS,
-      maxImageDimension: e.MAX_IMAGE_DIMENSION,
+      image: { maxPixels: e.MAX_IMAGE_PIXELS, maxDimension: e.MAX_IMAGE_DIMENSION },
     },
   });
 }

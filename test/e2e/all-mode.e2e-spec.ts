@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.factory.js';
+import { startApp, type RunningApp } from '../support/app.js';
 import { ApiClient, waitForJob } from '../support/client.js';
 import { createTestEnv, token, type TestEnv } from '../support/harness.js';
 import { textImage } from '../support/images.js';
@@ -10,21 +9,19 @@ const WORDS = ['INVOICE', 'Number', '48213', 'Total', 'Amount', '1250.00'];
 
 describe('MODE=all: upload, OCR, read back', () => {
   let env: TestEnv;
-  let app: NestFastifyApplication;
+  let running: RunningApp;
   let alice: ApiClient;
   let bob: ApiClient;
 
   beforeAll(async () => {
     env = await createTestEnv('e2e_all');
-    app = await createApp(env.config({ MODE: 'all' }));
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const base = new ApiClient(await app.getUrl());
-    alice = base.as(await token('alice'));
-    bob = base.as(await token('bob'));
+    running = await startApp(env, { MODE: 'all' });
+    alice = await running.client('alice');
+    bob = await running.client('bob');
   });
 
   afterAll(async () => {
-    await app?.close();
+    await running?.app.close();
     await env?.cleanup();
   });
 

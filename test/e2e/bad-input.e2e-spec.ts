@@ -1,7 +1,6 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.factory.js';
+import { startApp, type RunningApp } from '../support/app.js';
 import { ApiClient } from '../support/client.js';
 import { pngClaiming, truncatedPng } from '../support/bad-files.js';
 import { createTestEnv, JWT_SECRET, token, type TestEnv } from '../support/harness.js';
@@ -11,19 +10,18 @@ const MAX_UPLOAD_BYTES = 200_000;
 
 describe('bad input gets a clear 4xx and leaves nothing behind', () => {
   let env: TestEnv;
-  let app: NestFastifyApplication;
+  let running: RunningApp;
   let client: ApiClient;
 
   beforeAll(async () => {
     env = await createTestEnv('e2e_bad_input');
     // API only: nothing here should ever reach a worker.
-    app = await createApp(env.config({ MODE: 'api', MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) }));
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    client = new ApiClient(await app.getUrl(), await token('mallory'));
+    running = await startApp(env, { MODE: 'api', MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) });
+    client = await running.client('mallory');
   });
 
   afterAll(async () => {
-    await app?.close();
+    await running?.app.close();
     await env?.cleanup();
   });
 

@@ -1,8 +1,7 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.factory.js';
+import { startApp, type RunningApp } from '../support/app.js';
 import { ApiClient, waitForJob } from '../support/client.js';
-import { createTestEnv, eventually, token, type TestEnv } from '../support/harness.js';
+import { createTestEnv, eventually, type TestEnv } from '../support/harness.js';
 import { textImage } from '../support/images.js';
 import { freePort } from '../support/process.js';
 import { PrivateRedis } from '../support/redis-server.js';
@@ -10,20 +9,19 @@ import { PrivateRedis } from '../support/redis-server.js';
 describe('Redis goes away and comes back', () => {
   let env: TestEnv;
   let redis: PrivateRedis;
-  let app: NestFastifyApplication;
+  let running: RunningApp;
   let client: ApiClient;
 
   beforeAll(async () => {
     env = await createTestEnv('e2e_redis_outage');
     redis = new PrivateRedis(await freePort());
     await redis.start();
-    app = await createApp(env.config({ MODE: 'all', REDIS_URL: redis.url }));
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    client = new ApiClient(await app.getUrl(), await token('erin'));
+    running = await startApp(env, { MODE: 'all', REDIS_URL: redis.url });
+    client = await running.client('erin');
   });
 
   afterAll(async () => {
-    await app?.close();
+    await running?.app.close();
     await redis?.stop();
     await env?.cleanup();
   });

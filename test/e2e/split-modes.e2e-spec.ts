@@ -1,6 +1,5 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.factory.js';
+import { startApp, type RunningApp } from '../support/app.js';
 import { ApiClient, waitForJob } from '../support/client.js';
 import { createTestEnv, eventually, token, type TestEnv } from '../support/harness.js';
 import { textImage } from '../support/images.js';
@@ -8,18 +7,17 @@ import { freePort, startService, stopService } from '../support/process.js';
 
 describe('MODE=api and MODE=worker as separate processes', () => {
   let env: TestEnv;
-  let api: NestFastifyApplication;
+  let api: RunningApp;
   let client: ApiClient;
 
   beforeAll(async () => {
     env = await createTestEnv('e2e_split');
-    api = await createApp(env.config({ MODE: 'api' }));
-    await api.listen({ port: 0, host: '127.0.0.1' });
-    client = new ApiClient(await api.getUrl(), await token('dana'));
+    api = await startApp(env, { MODE: 'api' });
+    client = await api.client('dana');
   });
 
   afterAll(async () => {
-    await api?.close();
+    await api?.app.close();
     await env?.cleanup();
   });
 

@@ -36,10 +36,7 @@ export class DocumentsService {
    */
   async submit(ownerId: string, upload: Upload): Promise<JobView> {
     if (upload.data.length === 0) throw new AppError(ErrorCode.FILE_EMPTY, 'The uploaded file is empty');
-    const { mediaType } = await inspectImage(upload.data, {
-      maxPixels: this.config.limits.maxImagePixels,
-      maxDimension: this.config.limits.maxImageDimension,
-    });
+    const { mediaType } = await inspectImage(upload.data, this.config.limits.image);
 
     const id = randomUUID();
     const originalKey = `jobs/${id}/original`;

@@ -48,10 +48,7 @@ export class ProcessingService {
     const job = await this.jobs.findById(jobId);
     if (!job) throw new Error(`job ${jobId} vanished while running`);
     const original = await this.store.get(job.originalKey);
-    const prepared = await prepareForOcr(original, {
-      maxPixels: this.config.limits.maxImagePixels,
-      maxDimension: this.config.limits.maxImageDimension,
-    });
+    const prepared = await prepareForOcr(original, this.config.limits.image);
     const page = await this.ocr.recognize(prepared.image);
     return [{ number: 1, ...page }];
   }
