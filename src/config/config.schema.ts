@@ -39,6 +39,9 @@ export const envSchema = z.object({
   QUEUE_REMOVE_ON_COMPLETE: z.coerce.number().int().min(0).default(1000),
   QUEUE_REMOVE_ON_FAIL: z.coerce.number().int().min(0).default(5000),
   QUEUE_ATTEMPTS: positiveInt.max(20).default(3),
+  RECONCILE_INTERVAL_MS: positiveInt.default(60_000),
+  RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
+  JOB_LEASE_MS: positiveInt.default(600_000),
 
   ARTIFACT_STORE_TYPE: z.enum(['local']).default('local'),
   ARTIFACT_STORE_PATH: z.string().min(1).default('./data/artifacts'),

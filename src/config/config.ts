@@ -18,6 +18,8 @@ export interface AppConfig {
     removeOnComplete: number;
     removeOnFail: number;
   };
+  /** The worker's sweep for jobs Redis forgot or whose worker was lost. */
+  reconcile: { intervalMs: number; graceMs: number; leaseMs: number };
   artifacts: { type: 'local'; path: string };
   ocr: { workers: number; timeoutMs: number; recycleAfter: number };
   /** Upload and image caps; `image` is checked at upload and again in the worker. */
@@ -89,6 +91,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       removeOnComplete: e.QUEUE_REMOVE_ON_COMPLETE,
       removeOnFail: e.QUEUE_REMOVE_ON_FAIL,
     },
+    reconcile: { intervalMs: e.RECONCILE_INTERVAL_MS, graceMs: e.RECONCILE_GRACE_MS, leaseMs: e.JOB_LEASE_MS },
     artifacts: { type: e.ARTIFACT_STORE_TYPE, path: e.ARTIFACT_STORE_PATH },
     ocr: { workers: e.OCR_WORKERS ?? cores, timeoutMs: e.OCR_TIMEOUT_MS, recycleAfter: e.OCR_RECYCLE_AFTER },
     limits: {

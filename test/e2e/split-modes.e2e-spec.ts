@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../support/app.js';
 import { ApiClient, waitForJob } from '../support/client.js';
-import { createTestEnv, eventually, token, type TestEnv } from '../support/harness.js';
+import { createTestEnv, deleteQueueKeys, eventually, token, type TestEnv } from '../support/harness.js';
 import { textImage } from '../support/images.js';
 import { freePort, startService, stopService } from '../support/process.js';
 
@@ -57,6 +57,23 @@ describe('MODE=api and MODE=worker as separate processes', () => {
       expect((await fetch(`${workerUrl}/jobs/${id}`, { headers: bearer })).status).toBe(404);
       expect((await fetch(`${workerUrl}/jobs`, { method: 'POST', headers: bearer })).status).toBe(404);
       expect((await fetch(`${workerUrl}/health/live`)).status).toBe(200);
+    } finally {
+      expect(await stopService(worker)).toBe(0);
+    }
+  });
+
+  it('finishes, exactly once, a job whose queue entry Redis lost', async () => {
+    const { id } = await client.submit(await textImage(['Lost and found 314']));
+    await deleteQueueKeys(env.queuePrefix); // Redis restarted with nothing on disk
+
+    const worker = startService({ ...env.env, MODE: 'worker', WORKER_PORT: String(await freePort()), RECONCILE_GRACE_MS: '0' });
+    try {
+      const done = await waitForJob(client, id).catch((error) => {
+        throw new Error(`${error}\n${worker.output()}`);
+      });
+      expect(done.status).toBe('SUCCEEDED');
+      expect(done.attempts).toBe(1);
+      expect((await client.json(`/jobs/${id}/results`)).body.text).toContain('314');
     } finally {
       expect(await stopService(worker)).toBe(0);
     }

@@ -77,7 +77,8 @@ async function dropDatabase(database: string): Promise<void> {
   }
 }
 
-async function deleteQueueKeys(prefix: string): Promise<void> {
+/** Deletes every key under a BullMQ prefix: what a Redis restart without persistence does. */
+export async function deleteQueueKeys(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
   try {
     let cursor = '0';

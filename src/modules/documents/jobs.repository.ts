@@ -99,4 +99,22 @@ export class JobsRepository {
       data: { status: 'FAILED', finishedAt: new Date(), errorCode: code, errorMessage: message },
     });
   }
+
+  /** Jobs in `status` untouched since `before`, oldest first: candidates for the reconciler. */
+  findStale(status: 'QUEUED' | 'RUNNING', before: Date, limit: number): Promise<Job[]> {
+    return this.prisma.job.findMany({
+      where: { status, updatedAt: { lt: before } },
+      orderBy: { updatedAt: 'asc' },
+      take: limit,
+    });
+  }
+
+  /** Puts a running job whose worker was lost back in the queue state, unless it moved on meanwhile. */
+  async requeue(id: string, before: Date): Promise<boolean> {
+    const { count } = await this.prisma.job.updateMany({
+      where: { id, status: 'RUNNING', updatedAt: { lt: before } },
+      data: { status: 'QUEUED' },
+    });
+    return count === 1;
+  }
 }

@@ -8,7 +8,10 @@ import { JobName, jobOptions, ocrQueueJobId, QueueName, type OcrJobPayload } fro
 /** How long an upload waits for Redis before the API answers 503. */
 const ENQUEUE_TIMEOUT_MS = 5_000;
 
-/** Puts document jobs on the `ocr` queue. */
+/** Queue entries that a worker will still pick up or is running. */
+const IN_FLIGHT = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+
+/** Puts document jobs on the `ocr` queue, and tells whether one is still there. */
 @Injectable()
 export class OcrJobProducer {
   private readonly logger = new Logger(OcrJobProducer.name);
@@ -37,5 +40,23 @@ export class OcrJobProducer {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** True while the job's queue entry is waiting, delayed or running. */
+  async isInFlight(jobId: string): Promise<boolean> {
+    return IN_FLIGHT.has(await this.queue.getJobState(ocrQueueJobId(jobId)));
+  }
+
+  /**
+   * Makes sure a job has a live queue entry: one Redis forgot is added again,
+   * one left finished (completed or failed) by an earlier run is replaced.
+   * Returns true when it enqueued.
+   */
+  async ensureQueued(jobId: string): Promise<boolean> {
+    const state = await this.queue.getJobState(ocrQueueJobId(jobId));
+    if (IN_FLIGHT.has(state)) return false;
+    if (state !== 'unknown') await this.queue.remove(ocrQueueJobId(jobId));
+    await this.enqueue(jobId);
+    return true;
   }
 }

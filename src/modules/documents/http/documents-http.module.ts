@@ -1,14 +1,12 @@
 import { Module } from '@nestjs/common';
-import { QueueModule } from '../../../infra/queue/queue.module.js';
 import { DocumentsModule } from '../documents.module.js';
 import { DocumentsService } from '../documents.service.js';
-import { OcrJobProducer } from '../ocr-job.producer.js';
 import { JobsController } from './jobs.controller.js';
 
 /** The HTTP surface for documents: loaded in api and all modes only. */
 @Module({
-  imports: [DocumentsModule, QueueModule],
+  imports: [DocumentsModule],
   controllers: [JobsController],
-  providers: [DocumentsService, OcrJobProducer],
+  providers: [DocumentsService],
 })
 export class DocumentsHttpModule {}

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, Worker } from 'bullmq';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PrismaService } from '../../src/infra/prisma/prisma.service.js';
+import { ocrQueueJobId, QueueName } from '../../src/jobs/queue-contract.js';
+import { JobsRepository } from '../../src/modules/documents/jobs.repository.js';
+import { OcrJobProducer } from '../../src/modules/documents/ocr-job.producer.js';
+import { ReconcilerService } from '../../src/modules/processing/reconciler.service.js';
+import { createTestEnv, REDIS_URL, type TestEnv } from '../support/harness.js';
+
+const MINUTE = 60_000;
+
+describe('ReconcilerService on PostgreSQL and Redis', () => {
+  let env: TestEnv;
+  let prisma: PrismaService;
+  let queue: Queue;
+  let jobs: JobsRepository;
+  let reconciler: ReconcilerService;
+
+  beforeAll(async () => {
+    env = await createTestEnv('int_reconciler');
+    const config = env.config({ RECONCILE_GRACE_MS: String(MINUTE), JOB_LEASE_MS: String(10 * MINUTE) });
+    prisma = new PrismaService(config);
+    queue = new Queue(QueueName.OCR, { connection: { url: REDIS_URL }, prefix: env.queuePrefix });
+    jobs = new JobsRepository(prisma);
+    reconciler = new ReconcilerService(jobs, new OcrJobProducer(queue, config), config);
+  });
+  afterAll(async () => {
+    await queue?.close();
+    await prisma?.$disconnect();
+    await env?.cleanup();
+  });
+  beforeEach(async () => {
+    await env.sql('DELETE FROM jobs');
+    await queue.obliterate({ force: true });
+  });
+
+  /** A job row as an earlier moment left it: `minutesAgo` since its last change. */
+  async function row(status: string, minutesAgo: number, attempts = 0): Promise<string> {
+    const id = randomUUID();
+    await env.sql(
+      `INSERT INTO jobs (id, owner_id, status, media_type, size_bytes, original_key, attempts, created_at, updated_at)
+       VALUES ($1, 'alice', $2::"JobStatus", 'image/png', 1, 'k', $3, now(), now() - make_interval(mins => $4))`,
+      [id, status, attempts, minutesAgo],
+    );
+    return id;
+  }
+  const stateOf = (id: string) => queue.getJobState(ocrQueueJobId(id));
+  const statusOf = async (id: string) => (await jobs.findById(id))?.status;
+
+  it('re-enqueues queued jobs that Redis forgot, once, and leaves fresh uploads alone', async () => {
+    const forgotten = await row('QUEUED', 5);
+    const fresh = await row('QUEUED', 0);
+    expect(await reconciler.reconcile()).toMatchObject({ requeued: 1 });
+    expect(await stateOf(forgotten)).toBe('waiting');
+    expect(await stateOf(fresh)).toBe('unknown');
+    expect(await reconciler.reconcile()).toMatchObject({ requeued: 0 });
+    expect(await queue.count()).toBe(1);
+  });
+
+  it('replaces a failed queue entry left behind by a queued job', async () => {
+    // E.g. the database was down when a worker took the entry, until its attempts ran out.
+    const id = await row('QUEUED', 5);
+    await queue.add('ocr.document', { v: 1, jobId: id }, { jobId: ocrQueueJobId(id), attempts: 1 });
+    const worker = new Worker(
+      QueueName.OCR,
+      async () => {
+        throw new Error('database was down');
+      },
+      { connection: { url: REDIS_URL }, prefix: env.queuePrefix },
+    );
+    await new Promise((resolve) => worker.once('failed', resolve));
+    await worker.close();
+    expect(await stateOf(id)).toBe('failed');
+
+    expect(await reconciler.reconcile()).toMatchObject({ requeued: 1 });
+    expect(await stateOf(id)).toBe('waiting');
+  });
+
+  it('retries a running job whose worker vanished, and fails it once attempts are spent', async () => {
+    const retry = await row('RUNNING', 20, 1);
+    const spent = await row('RUNNING', 20, 3);
+    const recent = await row('RUNNING', 1, 1);
+    expect(await reconciler.reconcile()).toEqual({ requeued: 0, retried: 1, failed: 1 });
+    expect(await statusOf(retry)).toBe('QUEUED');
+    expect(await stateOf(retry)).toBe('waiting');
+    const failed = await jobs.findById(spent);
+    expect(failed).toMatchObject({ status: 'FAILED', errorCode: 'INTERNAL' });
+    expect(await statusOf(recent)).toBe('RUNNING');
+  });
+
+  it('leaves a long-running job alone while its queue entry is alive', async () => {
+    const id = await row('RUNNING', 20, 1);
+    await queue.add('ocr.document', { v: 1, jobId: id }, { jobId: ocrQueueJobId(id), delay: MINUTE });
+    expect(await reconciler.reconcile()).toEqual({ requeued: 0, retried: 0, failed: 0 });
+    expect(await statusOf(id)).toBe('RUNNING');
+  });
+});
