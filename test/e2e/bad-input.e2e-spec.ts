@@ -74,6 +74,18 @@ describe('bad input gets a clear 4xx and leaves nothing behind', () => {
     await expectProblem(json, 400, 'FILE_REQUIRED');
   });
 
+  it('rejects a multipart body that is cut short', async () => {
+    const res = await fetch(`${client.baseUrl}/jobs`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await token('mallory')}`,
+        'content-type': 'multipart/form-data; boundary=xyz',
+      },
+      body: '--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n\x89PNG',
+    });
+    await expectProblem(res, 400, 'BAD_REQUEST');
+  });
+
   it('rejects a job id that is not a UUID', async () => {
     await expectProblem(await client.get('/jobs/not-a-uuid'), 400, 'VALIDATION_FAILED');
     await expectProblem(await client.get('/jobs/1%27%20OR%201=1/results'), 400, 'VALIDATION_FAILED');

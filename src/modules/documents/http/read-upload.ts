@@ -26,11 +26,14 @@ export async function readUpload(request: FastifyRequest): Promise<Upload> {
       upload = { data: await part.toBuffer(), fileName: cleanFileName(part.filename) };
     }
   } catch (error) {
-    const code = (error as { code?: string }).code;
+    if (error instanceof AppError) throw error;
+    const { code, statusCode } = error as { code?: string; statusCode?: number };
     if (code && COUNT_LIMITS.has(code)) {
       throw new AppError(ErrorCode.BAD_REQUEST, 'Too many parts in the multipart body');
     }
-    throw error;
+    if (statusCode) throw error; // the plugin's own 4xx, e.g. the file size limit
+    // Busboy reports a broken body (cut short, bad boundaries) as a plain Error.
+    throw new AppError(ErrorCode.BAD_REQUEST, 'The multipart body is malformed or incomplete');
   }
   if (!upload) throw new AppError(ErrorCode.FILE_REQUIRED, `The multipart field "${FILE_FIELD}" is required`);
   return upload;
