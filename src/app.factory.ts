@@ -13,12 +13,12 @@ import { ProblemFilter } from './http/problem.filter.js';
 export async function createApp(config: Readonly<AppConfig>): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forMode(config),
-    createFastifyAdapter(),
+    createFastifyAdapter(config),
     { bufferLogs: true },
   );
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemFilter());
-  await registerPlugins(app, config, { uploads: config.mode !== 'worker' });
+  await registerPlugins(app, config, { api: config.mode !== 'worker' });
   return app;
 }
 

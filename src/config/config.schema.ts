@@ -55,6 +55,11 @@ export const envSchema = z.object({
   MAX_IMAGE_DIMENSION: positiveInt.default(20_000),
 
   ENABLE_HELMET: bool.default(true),
+  CORS_ORIGIN: z.string().min(1).optional(),
+  TRUST_PROXY: z.string().min(1).default('false'),
+  ENABLE_RATE_LIMIT: bool.default(true),
+  RATE_LIMIT_MAX: positiveInt.default(300),
+  RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
 });
 

@@ -7,7 +7,19 @@ export interface AppConfig {
   mode: Mode;
   env: Env['SERVICE_ENV'];
   logLevel: Env['LOG_LEVEL'];
-  http: { host: string; port: number; workerPort: number; helmet: boolean; shutdownTimeoutMs: number };
+  http: {
+    host: string;
+    port: number;
+    workerPort: number;
+    helmet: boolean;
+    shutdownTimeoutMs: number;
+    /** Origins allowed by CORS; CORS is off when absent. */
+    corsOrigins?: string[] | true;
+    /** Fastify's trustProxy: false, true, or the proxies' addresses/CIDRs (comma-separated). */
+    trustProxy: boolean | string;
+    /** Per-client request budget, counted in Redis so every API replica shares it. */
+    rateLimit?: { max: number; windowMs: number };
+  };
   databaseUrl: string;
   redisUrl: string;
   auth: { jwtSecret: string; issuer?: string; audience?: string };
@@ -80,6 +92,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       workerPort: e.WORKER_PORT,
       helmet: e.ENABLE_HELMET,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      corsOrigins: e.CORS_ORIGIN === '*' ? true : e.CORS_ORIGIN?.split(',').map((o) => o.trim()),
+      trustProxy: parseTrustProxy(e.TRUST_PROXY),
+      rateLimit: e.ENABLE_RATE_LIMIT ? { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS } : undefined,
     },
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
@@ -99,6 +114,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       image: { maxPixels: e.MAX_IMAGE_PIXELS, maxDimension: e.MAX_IMAGE_DIMENSION },
     },
   });
+}
+
+function parseTrustProxy(value: string): boolean | string {
+  return value === 'true' || value === 'false' ? value === 'true' : value;
 }
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {

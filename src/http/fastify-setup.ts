@@ -1,19 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Redis } from 'ioredis';
+import { AppError, ErrorCode } from '../common/app-error.js';
 import type { AppConfig } from '../config/config.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
-/**
- * The Fastify instance under Nest: request ids, and the proxy trust a load
- * balancer in front of the API needs.
- */
-export function createFastifyAdapter(): FastifyAdapter {
+/** The Fastify instance under Nest: request ids, and how far to trust proxies. */
+export function createFastifyAdapter(config: Readonly<AppConfig>): FastifyAdapter {
   return new FastifyAdapter({
-    trustProxy: true,
+    trustProxy: config.http.trustProxy,
     bodyLimit: 1024 * 1024,
     // Keep a caller's or load balancer's request id when it is sane, so logs join up.
     genReqId: (req: IncomingMessage) => {
@@ -26,28 +27,58 @@ export function createFastifyAdapter(): FastifyAdapter {
   });
 }
 
-/** Plugins every HTTP surface gets (security headers), and uploads on the API. */
+/** Plugins every HTTP surface gets (security headers), and what the API adds. */
 export async function registerPlugins(
   app: NestFastifyApplication,
   config: Readonly<AppConfig>,
-  { uploads }: { uploads: boolean },
+  { api }: { api: boolean },
 ): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
   if (config.http.helmet) await app.register(helmet);
-  if (uploads) {
-    await app.register(multipart, {
-      throwFileSizeLimit: true,
-      limits: {
-        fileSize: config.limits.maxUploadBytes,
-        files: 1,
-        fields: 20,
-        fieldSize: 64 * 1024,
-        parts: 25,
-        headerPairs: 100,
-      },
-    });
+  if (!api) return;
+
+  if (config.http.corsOrigins) {
+    await app.register(cors, { origin: config.http.corsOrigins, exposedHeaders: ['Location', 'Retry-After'] });
   }
+  if (config.http.rateLimit) await registerRateLimit(app, config, config.http.rateLimit);
+  await app.register(multipart, {
+    throwFileSizeLimit: true,
+    limits: {
+      fileSize: config.limits.maxUploadBytes,
+      files: 1,
+      fields: 20,
+      fieldSize: 64 * 1024,
+      parts: 25,
+      headerPairs: 100,
+    },
+  });
+}
+
+async function registerRateLimit(
+  app: NestFastifyApplication,
+  config: Readonly<AppConfig>,
+  limit: { max: number; windowMs: number },
+): Promise<void> {
+  // Its own connection, failing fast: a Redis outage must not stall every request.
+  const redis = new Redis(config.redisUrl, {
+    connectTimeout: 1_000,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectionName: 'ocrflow-ratelimit',
+  });
+  redis.on('error', () => undefined); // reported by /health
+  app.getHttpAdapter().getInstance().addHook('onClose', async () => redis.disconnect());
+  await app.register(rateLimit, {
+    max: limit.max,
+    timeWindow: limit.windowMs,
+    redis,
+    nameSpace: `${config.queue.prefix}:ratelimit:`,
+    skipOnError: true,
+    allowList: (request) => request.url.startsWith('/health'),
+    errorResponseBuilder: (_request, context) =>
+      new AppError(ErrorCode.RATE_LIMITED, `Too many requests; retry in ${context.after}`),
+  });
 }
