@@ -1,5 +1,6 @@
 # ocrflow: one image, three roles (MODE=api | worker | all).
 # The build stage runs the same steps as scripts/test.sh: install, generate, build.
+# scripts/image-smoke.sh replays these steps without Docker in CI; keep the two in step.
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
