@@ -1,12 +1,10 @@
-import type { BBox, OcrPage } from '../processing/ocr/ocr-types.js';
+import type { OcrPage } from '../processing/ocr/ocr-types.js';
 
 /** One page of a job's result, as `GET /jobs/:id/results` returns it. */
 export interface PageResult extends OcrPage {
   /** 1-based page number. */
   number: number;
 }
-
-export type { BBox };
 
 /** Separates pages in the whole-document text, as Tesseract's own text output does. */
 export const PAGE_SEPARATOR = '\n\f';
