@@ -10,8 +10,9 @@ export default defineConfig({
     // Each file gets its own database and queue prefix, so files may run in
     // parallel; two at a time fits the two cores OCR competes for.
     maxWorkers: 2,
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    // Generous: a slow machine makes OCR slower, and that alone must not fail a test.
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
     setupFiles: ['test/setup/reflect-metadata.ts'],
   },
 });

@@ -42,7 +42,7 @@ export class ApiClient {
 }
 
 /** Waits for a job to reach a terminal status and returns its view. */
-export async function waitForJob(client: ApiClient, id: string, timeoutMs = 90_000): Promise<any> {
+export async function waitForJob(client: ApiClient, id: string, timeoutMs = 150_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { body } = await client.json(`/jobs/${id}`);

@@ -38,7 +38,7 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   const env = {
     SERVICE_ENV: 'test',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     DATABASE_URL: databaseUrl,
     REDIS_URL,
     JWT_SECRET,
