@@ -78,4 +78,26 @@ describe('MODE=api and MODE=worker as separate processes', () => {
       expect(await stopService(worker)).toBe(0);
     }
   });
+
+  it('fails a job the worker refuses with its code, at once and without retries', async () => {
+    // The worker checks limits again and does not trust the API: here it is stricter.
+    const { id } = await client.submit(await textImage(['Too big for this worker'], { width: 1400 }));
+    const worker = startService({
+      ...env.env,
+      MODE: 'worker',
+      WORKER_PORT: String(await freePort()),
+      MAX_IMAGE_PIXELS: '100000',
+    });
+    try {
+      const done = await waitForJob(client, id);
+      expect(done.status).toBe('FAILED');
+      expect(done.error.code).toBe('IMAGE_TOO_LARGE');
+      expect(done.attempts).toBe(1);
+      const results = await client.json(`/jobs/${id}/results`);
+      expect(results.status).toBe(409);
+      expect(results.body).toMatchObject({ code: 'RESULT_UNAVAILABLE', error: { code: 'IMAGE_TOO_LARGE' } });
+    } finally {
+      expect(await stopService(worker)).toBe(0);
+    }
+  });
 });
