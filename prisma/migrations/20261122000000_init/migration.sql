@@ -25,7 +25,7 @@ CREATE TABLE "jobs" (
 CREATE TABLE "job_results" (
     "job_id" UUID NOT NULL,
     "text" TEXT NOT NULL,
-    "pages" JSONB NOT NULL,
+    "pages" JSON NOT NULL,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "job_results_pkey" PRIMARY KEY ("job_id")
