@@ -16,7 +16,7 @@ import { generatedPages, sroiePages } from './pages.mjs';
 import { cer } from './score.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const DIST = join(ROOT, 'dist/modules/processing/ocr');
+const DIST = join(ROOT, 'dist/ocr');
 /** The service's default page segmentation mode (OcrPool), used for both engines. */
 const PSM = 6;
 const LIMITS = { maxPixels: 40_000_000, maxDimension: 20_000 };
@@ -30,7 +30,7 @@ if (!existsSync(join(DIST, 'ocr-pool.js'))) {
   console.error(`${DIST}/ocr-pool.js is missing: run \`npm run build\` first.`);
   process.exit(2);
 }
-const { prepareForOcr } = await import(join(DIST, 'image-decoder.js'));
+const { prepareForOcr } = await import(join(ROOT, 'dist/reader/image-decoder.js'));
 const { OcrPool } = await import(join(DIST, 'ocr-pool.js'));
 const { defaultLangPath } = await import(join(DIST, 'ocr-engine.js'));
 

@@ -4,7 +4,7 @@ import { AppError, ErrorCode } from '../../common/app-error.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
 import { ARTIFACT_STORE, type ArtifactStore } from '../../infra/artifacts/artifact-store.js';
-import { inspectImage } from '../processing/ocr/image-decoder.js';
+import { inspectImage } from '../../reader/image-decoder.js';
 import { decodeCursor, encodeCursor } from './list-cursor.js';
 import { jobView, resultView, type JobView, type ResultView } from './job.view.js';
 import { JobsRepository, type JobStatus } from './jobs.repository.js';

@@ -1,4 +1,4 @@
-import type { OcrPage } from '../processing/ocr/ocr-types.js';
+import type { OcrPage } from '../../ocr/ocr-types.js';
 
 /** One page of a job's result, as `GET /jobs/:id/results` returns it. */
 export interface PageResult extends OcrPage {

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
-import { OcrPool } from './ocr/ocr-pool.js';
-import type { OcrPage } from './ocr/ocr-types.js';
+import { OcrPool } from '../../ocr/ocr-pool.js';
+import type { OcrPage } from '../../ocr/ocr-types.js';
 
 /**
  * Owns the worker process's OCR engines: created once at start-up, reused by

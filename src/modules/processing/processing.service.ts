@@ -7,7 +7,7 @@ import { ARTIFACT_STORE, type ArtifactStore } from '../../infra/artifacts/artifa
 import { documentText, type PageResult } from '../documents/job-result.js';
 import { JobsRepository } from '../documents/jobs.repository.js';
 import { OcrEngineService } from './ocr-engine.service.js';
-import { prepareForOcr } from './ocr/image-decoder.js';
+import { prepareForOcr } from '../../reader/image-decoder.js';
 
 /** Turns a queued job into a result: open the document, OCR it, store the outcome. */
 @Injectable()

@@ -1,17 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareForOcr } from './image-decoder.js';
+import { CORPUS_DIR, corpusHas } from '../../test/support/corpus.js';
+import { prepareForOcr } from '../reader/image-decoder.js';
 import { OcrPool } from './ocr-pool.js';
 
 // The worker's whole OCR path (prepareForOcr, then the pool) on tesseract.js's
 // own test images from the shared corpus, which is beside the project in CI and
 // working copies but never in the repository.
-const corpus =
-  process.env.OCRFLOW_CORPUS ?? resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../../shared/corpus');
-const present = existsSync(join(corpus, 'tessjs', 'expected.json'));
-if (!present) console.warn(`[ocr-corpus] skipped: no corpus at ${corpus} (set OCRFLOW_CORPUS)`);
+const corpus = CORPUS_DIR;
+const present = corpusHas(join('tessjs', 'expected.json'), 'ocr-corpus');
 
 const LIMITS = { maxPixels: 40_000_000, maxDimension: 20_000 };
 

@@ -6,7 +6,7 @@ import type { Worker as Thread } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError, DocumentError, ErrorCode } from '../../../common/app-error.js';
+import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import { OcrPool } from './ocr-pool.js';
 import type { OcrPage } from './ocr-types.js';
 

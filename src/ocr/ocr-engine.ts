@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Worker as Thread } from 'node:worker_threads';
 import { createWorker, OEM, type Bbox, type Page, type PSM, type Worker } from 'tesseract.js';
-import { AppError, DocumentError, ErrorCode } from '../../../common/app-error.js';
+import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import type { BBox, OcrLine, OcrPage, OcrPageSegMode } from './ocr-types.js';
 
 /** An OCR result before the pool adds the image size. */

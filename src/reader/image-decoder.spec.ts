@@ -1,7 +1,7 @@
 import { crc32, deflateSync } from 'node:zlib';
 import sharp, { type FormatEnum } from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { DocumentError, ErrorCode } from '../../../common/app-error.js';
+import { DocumentError, ErrorCode } from '../common/app-error.js';
 import { inspectImage, prepareForOcr, type ImageLimits } from './image-decoder.js';
 
 const LIMITS: ImageLimits = { maxPixels: 40_000_000, maxDimension: 20_000 };

@@ -1,5 +1,5 @@
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
-import { AppError, DocumentError, ErrorCode } from '../../../common/app-error.js';
+import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import { assertBmpComplete, decodeBmp, readBmpHeader, type BmpHeader, type DecodedBmp } from './bmp-decoder.js';
 import { sniffImageType, type ImageMediaType } from './media-type.js';
 

@@ -1,4 +1,4 @@
-import { DocumentError, ErrorCode } from '../../../common/app-error.js';
+import { DocumentError, ErrorCode } from '../common/app-error.js';
 
 // sharp's prebuilt libvips has no BMP loader (it answers "unsupported image
 // format"), and tesseract.js would decode BMP with bmp-js only after the bytes

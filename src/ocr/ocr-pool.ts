@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { AppError, DocumentError, ErrorCode } from '../../../common/app-error.js';
+import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import { defaultLangPath, OcrEngine, type OcrEngineConfig, type RecognizedText } from './ocr-engine.js';
 import type { OcrPage, OcrPoolOptions, RecognizeOptions } from './ocr-types.js';
 

@@ -1,18 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { DocumentError, ErrorCode } from '../../../common/app-error.js';
+import { CORPUS_DIR, corpusHas } from '../../test/support/corpus.js';
+import { DocumentError, ErrorCode } from '../common/app-error.js';
 import { inspectImage, prepareForOcr } from './image-decoder.js';
 
 // The shared corpus (hostile files from Pillow's and OCRmyPDF's test suites,
 // tesseract.js's test images) sits beside the project in CI and working copies,
 // never in the repository; users of the project do not have it.
-const corpus =
-  process.env.OCRFLOW_CORPUS ?? resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../../shared/corpus');
-const present = existsSync(join(corpus, 'edge', 'edge.json'));
-if (!present) console.warn(`[image-decoder-corpus] skipped: no corpus at ${corpus} (set OCRFLOW_CORPUS)`);
+const corpus = CORPUS_DIR;
+const present = corpusHas(join('edge', 'edge.json'), 'image-decoder-corpus');
 
 const LIMITS = { maxPixels: 40_000_000, maxDimension: 20_000 };
 const read = (file: string) => readFileSync(join(corpus, file));
