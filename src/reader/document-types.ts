@@ -1,0 +1,59 @@
+import type { OcrLine } from '../ocr/ocr-types.js';
+import type { ImageLimits } from './image-decoder.js';
+
+/** Clockwise rotation in degrees. */
+export type Rotation = 0 | 90 | 180 | 270;
+
+/** How a document is opened and its pages turned into text or OCR input. */
+export interface ReaderOptions {
+  /** User password of an encrypted PDF. */
+  password?: string;
+  /** `force` ignores PDF text layers and OCRs every page. Default `auto`. */
+  ocr?: 'auto' | 'force';
+  /** Caps on uploaded images (and on each page of a multi-page TIFF). */
+  image: ImageLimits;
+  /** PDF pages are rasterised at `dpi`; a page over `maxPagePixels` at that resolution is refused. */
+  pdf: { dpi: number; maxPagePixels: number };
+  /**
+   * OCR input is right-sized: a page image over this many pixels is scaled
+   * down (aspect kept) before OCR, because a tesseract.js engine's wasm heap
+   * grows to fit the largest image it has seen and never shrinks.
+   */
+  ocrMaxPixels: number;
+}
+
+/** A page whose text came from the PDF's own text layer: exact, no OCR. */
+export interface TextLayerPage {
+  kind: 'text';
+  /** 1-based page number in the document. */
+  number: number;
+  /** Page size in pixels at `dpi`, after the page's /Rotate; boxes refer to it. */
+  width: number;
+  height: number;
+  dpi: number;
+  text: string;
+  /** Lines with words and boxes; confidence is 100 for text-layer words. */
+  lines: OcrLine[];
+}
+
+/** A page that needs OCR: its image, ready for the engine. */
+export interface ImagePage {
+  kind: 'image';
+  number: number;
+  /** PNG of the page, orientation (EXIF, TIFF tag, PDF /Rotate) applied, alpha flattened onto white. */
+  image: Buffer;
+  /** Size of `image` in pixels. */
+  imageWidth: number;
+  imageHeight: number;
+  /**
+   * Size of the page in the pixels results are reported in: the original
+   * image's (after orientation), or the PDF page's at `dpi`. Larger than the
+   * image when it was right-sized for OCR; OCR boxes scale by width / imageWidth.
+   */
+  width: number;
+  height: number;
+  /** Render resolution for PDF pages; absent for images. */
+  dpi?: number;
+}
+
+export type PageContent = TextLayerPage | ImagePage;
