@@ -6,6 +6,7 @@ import { ConfigModule } from './config/config.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ArtifactsModule } from './infra/artifacts/artifacts.module.js';
 import { PrismaModule } from './infra/prisma/prisma.module.js';
+import { RedisModule } from './infra/redis/redis.module.js';
 import { DocumentsHttpModule } from './modules/documents/http/documents-http.module.js';
 import { ProcessingModule } from './modules/processing/processing.module.js';
 import { loggerOptions } from './infra/logging/logger-options.js';
@@ -22,6 +23,7 @@ export class AppModule {
       ConfigModule.forRoot(config),
       LoggerModule.forRoot(loggerOptions(config)),
       PrismaModule,
+      RedisModule,
       ArtifactsModule,
       HealthModule,
     ];

@@ -49,10 +49,15 @@ export const envSchema = z.object({
   OCR_WORKERS: positiveInt.max(64).optional(),
   OCR_TIMEOUT_MS: positiveInt.default(120_000),
   OCR_RECYCLE_AFTER: positiveInt.default(200),
+  OCR_RECYCLE_RSS_MB: positiveInt.optional(),
+  OCR_MAX_PIXELS: positiveInt.default(12_000_000),
 
   MAX_UPLOAD_BYTES: positiveInt.default(20 * 1024 * 1024),
   MAX_IMAGE_PIXELS: positiveInt.default(50_000_000),
   MAX_IMAGE_DIMENSION: positiveInt.default(20_000),
+  MAX_PAGES: positiveInt.max(100_000).default(500),
+  PDF_RENDER_DPI: positiveInt.min(50).max(1200).default(300),
+  MAX_PAGE_PIXELS: positiveInt.default(35_000_000),
 
   ENABLE_HELMET: bool.default(true),
   CORS_ORIGIN: z.string().min(1).optional(),

@@ -33,9 +33,15 @@ export interface AppConfig {
   /** The worker's sweep for jobs Redis forgot or whose worker was lost. */
   reconcile: { intervalMs: number; graceMs: number; leaseMs: number };
   artifacts: { type: 'local'; path: string };
-  ocr: { workers: number; timeoutMs: number; recycleAfter: number };
-  /** Upload and image caps; `image` is checked at upload and again in the worker. */
-  limits: { maxUploadBytes: number; image: { maxPixels: number; maxDimension: number } };
+  ocr: { workers: number; timeoutMs: number; recycleAfter: number; recycleAboveRssBytes: number };
+  /** Upload, image and document caps; `image` is checked at upload and again in the worker. */
+  limits: {
+    maxUploadBytes: number;
+    image: { maxPixels: number; maxDimension: number };
+    maxPages: number;
+    pdf: { dpi: number; maxPagePixels: number };
+    ocrMaxPixels: number;
+  };
 }
 
 /** Raised when the environment is invalid; the message names keys, never values. */
@@ -82,6 +88,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
   if (problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data!;
   const cores = availableParallelism();
+  const workers = e.OCR_WORKERS ?? cores;
   return deepFreeze({
     mode: e.MODE,
     env: e.SERVICE_ENV,
@@ -108,10 +115,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
     },
     reconcile: { intervalMs: e.RECONCILE_INTERVAL_MS, graceMs: e.RECONCILE_GRACE_MS, leaseMs: e.JOB_LEASE_MS },
     artifacts: { type: e.ARTIFACT_STORE_TYPE, path: e.ARTIFACT_STORE_PATH },
-    ocr: { workers: e.OCR_WORKERS ?? cores, timeoutMs: e.OCR_TIMEOUT_MS, recycleAfter: e.OCR_RECYCLE_AFTER },
+    ocr: {
+      workers,
+      timeoutMs: e.OCR_TIMEOUT_MS,
+      recycleAfter: e.OCR_RECYCLE_AFTER,
+      recycleAboveRssBytes: (e.OCR_RECYCLE_RSS_MB ?? 300 + 400 * workers) * 1024 * 1024,
+    },
     limits: {
       maxUploadBytes: e.MAX_UPLOAD_BYTES,
       image: { maxPixels: e.MAX_IMAGE_PIXELS, maxDimension: e.MAX_IMAGE_DIMENSION },
+      maxPages: e.MAX_PAGES,
+      pdf: { dpi: e.PDF_RENDER_DPI, maxPagePixels: e.MAX_PAGE_PIXELS },
+      ocrMaxPixels: e.OCR_MAX_PIXELS,
     },
   });
 }

@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { RedisService } from '../infra/redis/redis.service.js';
 import { HealthController } from './health.controller.js';
 import { HealthIndicators } from './health.indicators.js';
 
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
   controllers: [HealthController],
-  providers: [HealthIndicators, RedisService],
+  providers: [HealthIndicators],
 })
 export class HealthModule {}

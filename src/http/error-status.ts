@@ -14,6 +14,12 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   CORRUPT_FILE: 422,
   IMAGE_TOO_LARGE: 422,
+  // Raised in the worker only (a job's error.code); mapped for completeness.
+  PAGE_TOO_LARGE: 422,
+  TOO_MANY_PAGES: 422,
+  PAGES_OUT_OF_RANGE: 422,
+  PASSWORD_REQUIRED: 422,
+  PASSWORD_INCORRECT: 422,
   RATE_LIMITED: 429,
   INTERNAL: 500,
   OCR_TIMEOUT: 500,

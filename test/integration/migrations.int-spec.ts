@@ -1,6 +1,12 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { schemaDrift } from '../../scripts/db/drift-check.mjs';
 import { migrate } from '../../scripts/db/migrate.mjs';
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
 import { createTestEnv, SERVER_URL } from '../support/harness.js';
 
 describe('prisma/migrations', () => {
@@ -15,8 +21,43 @@ describe('prisma/migrations', () => {
       const tables = await env.sql<{ tablename: string }>(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
       );
-      expect(tables.map((t) => t.tablename)).toEqual(['_prisma_migrations', 'job_results', 'jobs']);
+      expect(tables.map((t) => t.tablename)).toEqual([
+        '_prisma_migrations',
+        'job_events',
+        'job_pages',
+        'job_results',
+        'jobs',
+      ]);
     } finally {
+      await env.cleanup();
+    }
+  });
+
+  it('keep the page of a result written before job_pages existed', async () => {
+    const env = await createTestEnv('int_migrations_pages');
+    const initOnly = await mkdtemp(join(tmpdir(), 'ocrflow-migrations-'));
+    try {
+      // A fresh database at the first release's schema, holding one finished job.
+      await env.sql('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
+      await cp(join(MIGRATIONS_DIR, '20261122000000_init'), join(initOnly, '20261122000000_init'), { recursive: true });
+      await migrate(env.databaseUrl, { log: () => undefined, migrationsDir: initOnly });
+      const id = '6f1c1a52-9f4e-4e55-9d0e-3c3f4b2a1d00';
+      const page = { number: 1, width: 10, height: 20, text: 'hello', confidence: 90, lines: [] };
+      await env.sql(
+        `INSERT INTO jobs (id, owner_id, status, media_type, size_bytes, original_key, updated_at)
+         VALUES ($1, 'alice', 'SUCCEEDED', 'image/png', 1, 'k', now())`,
+        [id],
+      );
+      await env.sql('INSERT INTO job_results (job_id, text, pages) VALUES ($1, $2, $3)', [id, 'hello', JSON.stringify([page])]);
+
+      await migrate(env.databaseUrl, { log: () => undefined });
+
+      const pages = await env.sql('SELECT number, status, source, result FROM job_pages WHERE job_id = $1', [id]);
+      expect(pages).toEqual([{ number: 1, status: 'SUCCEEDED', source: 'ocr', result: page }]);
+      const [job] = await env.sql('SELECT pages_total, pages_done FROM jobs WHERE id = $1', [id]);
+      expect(job).toEqual({ pages_total: 1, pages_done: 1 });
+    } finally {
+      await rm(initOnly, { recursive: true, force: true });
       await env.cleanup();
     }
   });

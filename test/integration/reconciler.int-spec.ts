@@ -3,6 +3,10 @@ import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PrismaService } from '../../src/infra/prisma/prisma.service.js';
 import { ocrQueueJobId, QueueName } from '../../src/jobs/queue-contract.js';
+import { RedisService } from '../../src/infra/redis/redis.service.js';
+import { JobEventBus } from '../../src/modules/documents/job-event-bus.js';
+import { JobLifecycle } from '../../src/modules/documents/job-lifecycle.js';
+import { JobStateRepository } from '../../src/modules/documents/job-state.repository.js';
 import { JobsRepository } from '../../src/modules/documents/jobs.repository.js';
 import { OcrJobProducer } from '../../src/modules/documents/ocr-job.producer.js';
 import { ReconcilerService } from '../../src/modules/processing/reconciler.service.js';
@@ -14,7 +18,8 @@ describe('ReconcilerService on PostgreSQL and Redis', () => {
   let env: TestEnv;
   let prisma: PrismaService;
   let queue: Queue;
-  let jobs: JobsRepository;
+  let redis: RedisService;
+  let state: JobStateRepository;
   let reconciler: ReconcilerService;
 
   beforeAll(async () => {
@@ -22,11 +27,14 @@ describe('ReconcilerService on PostgreSQL and Redis', () => {
     const config = env.config({ RECONCILE_GRACE_MS: String(MINUTE), JOB_LEASE_MS: String(10 * MINUTE) });
     prisma = new PrismaService(config);
     queue = new Queue(QueueName.OCR, { connection: { url: REDIS_URL }, prefix: env.queuePrefix });
-    jobs = new JobsRepository(prisma);
-    reconciler = new ReconcilerService(jobs, new OcrJobProducer(queue, config), config);
+    redis = new RedisService(config);
+    state = new JobStateRepository(prisma);
+    const lifecycle = new JobLifecycle(state, new JobEventBus(redis, config));
+    reconciler = new ReconcilerService(new JobsRepository(prisma), lifecycle, new OcrJobProducer(queue, config), config);
   });
   afterAll(async () => {
     await queue?.close();
+    await redis?.onApplicationShutdown();
     await prisma?.$disconnect();
     await env?.cleanup();
   });
@@ -46,7 +54,7 @@ describe('ReconcilerService on PostgreSQL and Redis', () => {
     return id;
   }
   const stateOf = (id: string) => queue.getJobState(ocrQueueJobId(id));
-  const statusOf = async (id: string) => (await jobs.findById(id))?.status;
+  const statusOf = async (id: string) => (await state.job(id))?.status;
 
   it('re-enqueues queued jobs that Redis forgot, once, and leaves fresh uploads alone', async () => {
     const forgotten = await row('QUEUED', 5);
@@ -83,8 +91,13 @@ describe('ReconcilerService on PostgreSQL and Redis', () => {
     const recent = await row('RUNNING', 1, 1);
     expect(await reconciler.reconcile()).toEqual({ requeued: 0, retried: 1, failed: 1 });
     expect(await statusOf(retry)).toBe('QUEUED');
+    // Each move is an event a follower sees: back in the queue, and failed for good.
+    expect((await state.eventsAfter(retry, 0, 10)).map((e) => e.type)).toEqual(['queued']);
+    expect((await state.eventsAfter(spent, 0, 10)).map((e) => [e.type, e.data])).toEqual([
+      ['failed', { error: { code: 'INTERNAL', message: 'The worker processing this job was lost' } }],
+    ]);
     expect(await stateOf(retry)).toBe('waiting');
-    const failed = await jobs.findById(spent);
+    const failed = await state.job(spent);
     expect(failed).toMatchObject({ status: 'FAILED', errorCode: 'INTERNAL' });
     expect(await statusOf(recent)).toBe('RUNNING');
   });

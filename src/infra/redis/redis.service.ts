@@ -4,8 +4,9 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
 
 /**
- * A small Redis connection for health checks. It fails fast instead of queueing
- * commands while Redis is away, so /health answers promptly during an outage.
+ * A small Redis connection for health checks and job event wake-ups. It fails
+ * fast instead of queueing commands while Redis is away, so /health answers
+ * promptly during an outage and a worker never waits on a notification.
  */
 @Injectable()
 export class RedisService implements OnApplicationShutdown {
@@ -16,7 +17,7 @@ export class RedisService implements OnApplicationShutdown {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
-      connectionName: 'ocrflow-health',
+      connectionName: 'ocrflow',
     });
     // Reconnection is automatic; errors are reported through health, not crashes.
     this.client.on('error', () => undefined);

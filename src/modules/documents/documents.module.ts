@@ -1,12 +1,15 @@
 import { Module } from '@nestjs/common';
 import { QueueModule } from '../../infra/queue/queue.module.js';
+import { JobEventBus } from './job-event-bus.js';
+import { JobLifecycle } from './job-lifecycle.js';
+import { JobStateRepository } from './job-state.repository.js';
 import { JobsRepository } from './jobs.repository.js';
 import { OcrJobProducer } from './ocr-job.producer.js';
 
-/** Job rows, results and their queue entries: shared by the API and the worker. */
+/** Job rows, their state and events, results and queue entries: shared by the API and the worker. */
 @Module({
   imports: [QueueModule],
-  providers: [JobsRepository, OcrJobProducer],
-  exports: [JobsRepository, OcrJobProducer],
+  providers: [JobsRepository, JobStateRepository, JobEventBus, JobLifecycle, OcrJobProducer],
+  exports: [JobsRepository, JobStateRepository, JobEventBus, JobLifecycle, OcrJobProducer],
 })
 export class DocumentsModule {}

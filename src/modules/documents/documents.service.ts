@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { z } from 'zod';
 import { AppError, ErrorCode } from '../../common/app-error.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
 import { ARTIFACT_STORE, type ArtifactStore } from '../../infra/artifacts/artifact-store.js';
 import { inspectImage } from '../../reader/image-decoder.js';
+import { JobLifecycle } from './job-lifecycle.js';
+import { jobOptionsSchema } from './job-options.js';
 import { decodeCursor, encodeCursor } from './list-cursor.js';
 import { jobView, resultView, type JobView, type ResultView } from './job.view.js';
 import { JobsRepository, type JobStatus } from './jobs.repository.js';
@@ -13,7 +16,18 @@ import { OcrJobProducer } from './ocr-job.producer.js';
 export interface Upload {
   data: Buffer;
   fileName: string | null;
+  /** The form's other fields, by name. */
+  fields: Record<string, string>;
 }
+
+/** PDF passwords are at most 127 bytes (ISO 32000-2); anything longer is not one. */
+const MAX_PASSWORD_LENGTH = 256;
+
+/** Form fields a job accepts besides the file. */
+const uploadFields = z
+  .object({ pages: z.string(), ocr: z.string(), password: z.string().min(1).max(MAX_PASSWORD_LENGTH) })
+  .partial()
+  .strict();
 
 /** How long a client should wait before asking again for an unfinished result. */
 const RETRY_AFTER_SECONDS = 2;
@@ -25,6 +39,7 @@ export class DocumentsService {
 
   constructor(
     private readonly jobs: JobsRepository,
+    private readonly lifecycle: JobLifecycle,
     private readonly producer: OcrJobProducer,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -36,20 +51,26 @@ export class DocumentsService {
    */
   async submit(ownerId: string, upload: Upload): Promise<JobView> {
     if (upload.data.length === 0) throw new AppError(ErrorCode.FILE_EMPTY, 'The uploaded file is empty');
-    const { mediaType } = await inspectImage(upload.data, this.config.limits.image);
+    const { password, ...rest } = parseFields(upload.fields);
+    const options = jobOptionsSchema.safeParse(rest);
+    if (!options.success) throw validationFailed(options.error);
+    // PDFs are opened in the worker, in a thread of their own; images are checked here.
+    const mediaType = isPdf(upload.data) ? PDF : (await inspectImage(upload.data, this.config.limits.image)).mediaType;
 
     const id = randomUUID();
     const originalKey = `jobs/${id}/original`;
     await this.store.put(originalKey, upload.data);
     let created = false;
     try {
-      const job = await this.jobs.create({
+      const job = await this.lifecycle.create({
         id,
         ownerId,
         fileName: upload.fileName,
         mediaType,
         sizeBytes: upload.data.length,
         originalKey,
+        options: options.data,
+        password: password ?? null,
       });
       created = true;
       await this.producer.enqueue(id);
@@ -98,13 +119,13 @@ export class DocumentsService {
         retryAfterSeconds: RETRY_AFTER_SECONDS,
       });
     }
-    if (job.status !== 'SUCCEEDED' || !job.result) {
+    if ((job.status !== 'SUCCEEDED' && job.status !== 'PARTIAL') || !job.result) {
       throw new AppError(ErrorCode.RESULT_UNAVAILABLE, `Job is ${job.status}; it has no results`, {
         jobStatus: job.status,
         ...(job.errorCode && { error: { code: job.errorCode, message: job.errorMessage ?? '' } }),
       });
     }
-    return resultView(job.result);
+    return resultView(job);
   }
 
   private async discard(id: string, originalKey: string, created: boolean): Promise<void> {
@@ -115,6 +136,29 @@ export class DocumentsService {
       this.logger.error({ err: error, jobId: id }, 'cleanup after a failed upload failed');
     }
   }
+}
+
+const PDF = 'application/pdf';
+
+/** PDF readers accept the header anywhere in the first kilobyte. */
+function isPdf(data: Buffer): boolean {
+  return data.subarray(0, 1024).includes('%PDF-');
+}
+
+function parseFields(fields: Record<string, string>) {
+  const parsed = uploadFields.safeParse(fields);
+  if (!parsed.success) throw validationFailed(parsed.error);
+  return parsed.data;
+}
+
+/** Names the fields at fault; never echoes a value (one of them may be a password). */
+function validationFailed(error: z.ZodError): AppError {
+  return new AppError(ErrorCode.VALIDATION_FAILED, 'Invalid form fields', {
+    errors: error.issues.map((issue) => ({
+      field: issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.'),
+      message: issue.code === 'unrecognized_keys' ? 'not a field this API accepts' : issue.message,
+    })),
+  });
 }
 
 function notFound(): AppError {

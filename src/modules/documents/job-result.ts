@@ -1,14 +1,34 @@
-import type { OcrPage } from '../../ocr/ocr-types.js';
+import type { OcrLine } from '../../ocr/ocr-types.js';
+import type { Rotation } from '../../reader/document-types.js';
 
-/** One page of a job's result, as `GET /jobs/:id/results` returns it. */
-export interface PageResult extends OcrPage {
-  /** 1-based page number. */
-  number: number;
+/** Where a page's text came from. */
+export type PageSource = 'text-layer' | 'ocr';
+
+/** The text of one finished page, as stored in `job_pages.result`. */
+export interface PageText {
+  /** Page size in pixels; every box refers to it. */
+  width: number;
+  height: number;
+  /** Resolution PDF pages were measured (and rendered) at; absent for images. */
+  dpi?: number;
+  text: string;
+  /** Mean word confidence, 0–100; 100 for a text layer. */
+  confidence: number;
+  lines: OcrLine[];
 }
+
+/** One page's outcome, the unit a job is checkpointed in. */
+export type PageOutcome =
+  | { number: number; status: 'SUCCEEDED'; source: PageSource; rotation: Rotation; result: PageText; timings: Timings }
+  | { number: number; status: 'FAILED'; error: { code: string; message: string }; timings: Timings };
+
+/** Milliseconds spent per pipeline stage of a page, e.g. `{read, ocr}`. */
+export type Timings = Record<string, number>;
 
 /** Separates pages in the whole-document text, as Tesseract's own text output does. */
 export const PAGE_SEPARATOR = '\n\f';
 
-export function documentText(pages: PageResult[]): string {
-  return pages.map((page) => page.text).join(PAGE_SEPARATOR);
+/** The document's text: every page in order, a failed page as an empty one. */
+export function documentText(pages: { text?: string }[]): string {
+  return pages.map((page) => page.text ?? '').join(PAGE_SEPARATOR);
 }

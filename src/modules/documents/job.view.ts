@@ -1,7 +1,7 @@
-import type { Job, JobResult } from './jobs.repository.js';
-import type { PageResult } from './job-result.js';
+import type { PageSource, PageText } from './job-result.js';
+import type { Job, JobWithResult } from './jobs.repository.js';
 
-/** The public shape of a job. Internal fields (owner, storage keys) never leave. */
+/** The public shape of a job. Internal fields (owner, storage keys, password) never leave. */
 export interface JobView {
   id: string;
   status: Job['status'];
@@ -9,11 +9,13 @@ export interface JobView {
   mediaType: string;
   sizeBytes: number;
   attempts: number;
+  /** Progress: pages stored so far (`done` succeeded, `failed`) of `total`, null until the document is opened. */
+  pages: { total: number | null; done: number; failed: number };
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
   error?: { code: string; message: string };
-  links: { self: string; results: string };
+  links: { self: string; results: string; events: string };
 }
 
 export function jobView(job: Job): JobView {
@@ -24,20 +26,39 @@ export function jobView(job: Job): JobView {
     mediaType: job.mediaType,
     sizeBytes: job.sizeBytes,
     attempts: job.attempts,
+    pages: { total: job.pagesTotal, done: job.pagesDone, failed: job.pagesFailed },
     createdAt: job.createdAt.toISOString(),
     startedAt: job.startedAt?.toISOString() ?? null,
     finishedAt: job.finishedAt?.toISOString() ?? null,
     ...(job.errorCode && { error: { code: job.errorCode, message: job.errorMessage ?? '' } }),
-    links: { self: `/jobs/${job.id}`, results: `/jobs/${job.id}/results` },
+    links: { self: `/jobs/${job.id}`, results: `/jobs/${job.id}/results`, events: `/jobs/${job.id}/events` },
   };
 }
 
+/** A page of the results: its text with lines, words and boxes, or why it failed. */
+export type PageView =
+  | ({ number: number; source: PageSource; rotation: number } & PageText)
+  | { number: number; error: { code: string; message: string } };
+
 export interface ResultView {
   id: string;
+  status: Job['status'];
   text: string;
-  pages: PageResult[];
+  pages: PageView[];
 }
 
-export function resultView(result: JobResult): ResultView {
-  return { id: result.jobId, text: result.text, pages: result.pages as unknown as PageResult[] };
+export function resultView(job: JobWithResult): ResultView {
+  return {
+    id: job.id,
+    status: job.status,
+    text: job.result?.text ?? '',
+    pages: job.pages.map((page): PageView => {
+      if (page.status === 'FAILED') {
+        return { number: page.number, error: { code: page.errorCode ?? 'INTERNAL', message: page.errorMessage ?? '' } };
+      }
+      // Pages stored before sources were recorded carry their own number; ours wins.
+      const { number: _legacy, ...text } = page.result as unknown as PageText & { number?: number };
+      return { number: page.number, source: page.source as PageSource, rotation: page.rotation, ...text };
+    }),
+  };
 }

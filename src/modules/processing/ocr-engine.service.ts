@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
 import { OcrPool } from '../../ocr/ocr-pool.js';
-import type { OcrPage } from '../../ocr/ocr-types.js';
+import type { OcrPage, RecognizeOptions } from '../../ocr/ocr-types.js';
 
 /**
  * Owns the worker process's OCR engines: created once at start-up, reused by
@@ -19,12 +19,13 @@ export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
       size: this.config.ocr.workers,
       recognizeTimeoutMs: this.config.ocr.timeoutMs,
       recycleAfter: this.config.ocr.recycleAfter,
+      recycleAboveRssBytes: this.config.ocr.recycleAboveRssBytes,
     });
   }
 
-  recognize(image: Buffer, signal?: AbortSignal): Promise<OcrPage> {
+  recognize(image: Buffer, options: RecognizeOptions = {}): Promise<OcrPage> {
     if (!this.pool) throw new Error('OCR engines are not started');
-    return this.pool.recognize(image, { signal });
+    return this.pool.recognize(image, options);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -2,12 +2,13 @@ import { Module } from '@nestjs/common';
 import { DocumentsModule } from '../documents/documents.module.js';
 import { OcrEngineService } from './ocr-engine.service.js';
 import { OcrProcessor } from './ocr.processor.js';
+import { PageRecognizer } from './page-recognizer.js';
 import { ProcessingService } from './processing.service.js';
 import { ReconcilerService } from './reconciler.service.js';
 
 /** The OCR worker: loaded in worker and all modes only, since a processor consumes at once. */
 @Module({
   imports: [DocumentsModule],
-  providers: [OcrEngineService, ProcessingService, OcrProcessor, ReconcilerService],
+  providers: [OcrEngineService, PageRecognizer, ProcessingService, OcrProcessor, ReconcilerService],
 })
 export class ProcessingModule {}

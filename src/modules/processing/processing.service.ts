@@ -4,19 +4,26 @@ import { DocumentError, ErrorCode } from '../../common/app-error.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
 import { ARTIFACT_STORE, type ArtifactStore } from '../../infra/artifacts/artifact-store.js';
-import { documentText, type PageResult } from '../documents/job-result.js';
-import { JobsRepository } from '../documents/jobs.repository.js';
-import { OcrEngineService } from './ocr-engine.service.js';
-import { prepareForOcr } from '../../reader/image-decoder.js';
+import { DocumentReader } from '../../reader/document-reader.js';
+import { JobLifecycle } from '../documents/job-lifecycle.js';
+import { jobOptionsSchema, selectPages } from '../documents/job-options.js';
+import { JobStateRepository } from '../documents/job-state.repository.js';
+import type { Job } from '../documents/jobs.repository.js';
+import { PageRecognizer } from './page-recognizer.js';
 
-/** Turns a queued job into a result: open the document, OCR it, store the outcome. */
+/**
+ * Turns a queued job into a result, page by page: open the document (in its
+ * own thread) → select pages → for each page not yet checkpointed: read, OCR,
+ * store → finish. A redelivered job resumes at its first unstored page.
+ */
 @Injectable()
 export class ProcessingService {
   private readonly logger = new Logger(ProcessingService.name);
 
   constructor(
-    private readonly jobs: JobsRepository,
-    private readonly ocr: OcrEngineService,
+    private readonly lifecycle: JobLifecycle,
+    private readonly state: JobStateRepository,
+    private readonly pages: PageRecognizer,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -27,29 +34,52 @@ export class ProcessingService {
    * rethrown for BullMQ's backoff, and fails the job on the last attempt.
    */
   async run(jobId: string, { lastAttempt }: { lastAttempt: boolean }): Promise<void> {
-    if (!(await this.jobs.claim(jobId))) {
+    const job = await this.lifecycle.start(jobId);
+    if (!job) {
       this.logger.log({ jobId }, 'job is gone or already finished; skipping');
       return;
     }
     try {
-      const pages = await this.recognize(jobId);
-      await this.jobs.succeed(jobId, { text: documentText(pages), pages });
+      await this.process(job);
     } catch (error) {
       if (error instanceof DocumentError) {
-        await this.jobs.fail(jobId, error.code, error.message);
+        await this.lifecycle.fail(jobId, error.code, error.message);
         throw new UnrecoverableError(error.message);
       }
-      if (lastAttempt) await this.jobs.fail(jobId, ErrorCode.INTERNAL, 'Processing failed');
+      if (lastAttempt) await this.lifecycle.fail(jobId, ErrorCode.INTERNAL, 'Processing failed');
       throw error;
     }
   }
 
-  private async recognize(jobId: string): Promise<PageResult[]> {
-    const job = await this.jobs.findById(jobId);
-    if (!job) throw new Error(`job ${jobId} vanished while running`);
+  private async process(job: Job): Promise<void> {
+    const options = jobOptionsSchema.parse(job.options);
+    const { limits } = this.config;
+    const started = performance.now();
     const original = await this.store.get(job.originalKey);
-    const prepared = await prepareForOcr(original, this.config.limits.image);
-    const page = await this.ocr.recognize(prepared.image);
-    return [{ number: 1, ...page }];
+    const reader = await DocumentReader.open(original, {
+      password: job.password ?? undefined,
+      ocr: options.ocr,
+      image: limits.image,
+      pdf: limits.pdf,
+      ocrMaxPixels: limits.ocrMaxPixels,
+    });
+    const totals: Record<string, number> = { open: Math.round(performance.now() - started), save: 0 };
+    try {
+      const numbers = selectPages(options.pages, reader.pageCount, limits.maxPages);
+      await this.lifecycle.plan(job.id, numbers.length);
+      const stored = await this.state.storedPageNumbers(job.id);
+      for (const number of numbers.filter((n) => !stored.has(n))) {
+        const outcome = await this.pages.recognize(reader, number);
+        for (const [stage, ms] of Object.entries(outcome.timings)) totals[stage] = (totals[stage] ?? 0) + ms;
+        const saving = performance.now();
+        const running = await this.lifecycle.completePage(job.id, outcome);
+        totals.save += Math.round(performance.now() - saving);
+        if (!running) return;
+      }
+    } finally {
+      await reader.close();
+    }
+    await this.lifecycle.finish(job.id);
+    this.logger.log({ jobId: job.id, pages: reader.pageCount, ms: totals }, 'document processed');
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { ErrorCode } from '../../common/app-error.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
+import { JobLifecycle } from '../documents/job-lifecycle.js';
 import { JobsRepository } from '../documents/jobs.repository.js';
 import { OcrJobProducer } from '../documents/ocr-job.producer.js';
 
@@ -29,6 +30,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
 
   constructor(
     private readonly jobs: JobsRepository,
+    private readonly lifecycle: JobLifecycle,
     private readonly producer: OcrJobProducer,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -63,9 +65,9 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     for (const job of await this.jobs.findStale('RUNNING', leaseCutoff, BATCH)) {
       if (await this.producer.isInFlight(job.id)) continue;
       if (job.attempts >= this.config.queue.attempts) {
-        await this.jobs.fail(job.id, ErrorCode.INTERNAL, 'The worker processing this job was lost');
+        await this.lifecycle.fail(job.id, ErrorCode.INTERNAL, 'The worker processing this job was lost', ['RUNNING']);
         report.failed += 1;
-      } else if (await this.jobs.requeue(job.id, leaseCutoff)) {
+      } else if (await this.lifecycle.requeue(job.id, leaseCutoff)) {
         await this.producer.ensureQueued(job.id);
         report.retried += 1;
       }

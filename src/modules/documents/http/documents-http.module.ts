@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { DocumentsModule } from '../documents.module.js';
 import { DocumentsService } from '../documents.service.js';
+import { JobEventStream } from '../job-event-stream.js';
 import { JobsController } from './jobs.controller.js';
 
 /** The HTTP surface for documents: loaded in api and all modes only. */
 @Module({
   imports: [DocumentsModule],
   controllers: [JobsController],
-  providers: [DocumentsService],
+  providers: [DocumentsService, JobEventStream],
 })
 export class DocumentsHttpModule {}

@@ -1,19 +1,24 @@
 import {
   Controller,
   Get,
+  Headers,
   HttpCode,
+  type MessageEvent,
   Param,
   ParseUUIDPipe,
   Post,
   Query,
   Req,
   Res,
+  Sse,
 } from '@nestjs/common';
+import type { Observable } from 'rxjs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CurrentPrincipal, type Principal } from '../../../auth/principal.js';
 import { AppError, ErrorCode } from '../../../common/app-error.js';
 import { DocumentsService } from '../documents.service.js';
+import { JobEventStream } from '../job-event-stream.js';
 import { readUpload } from './read-upload.js';
 
 const jobId = new ParseUUIDPipe({
@@ -29,7 +34,10 @@ const listQuery = z.object({
 /** The jobs API. `POST /upload` is kept from the original deployment docs. */
 @Controller()
 export class JobsController {
-  constructor(private readonly documents: DocumentsService) {}
+  constructor(
+    private readonly documents: DocumentsService,
+    private readonly events: JobEventStream,
+  ) {}
 
   @Post(['jobs', 'upload'])
   @HttpCode(202)
@@ -62,5 +70,16 @@ export class JobsController {
   @Get('jobs/:id/results')
   results(@CurrentPrincipal() principal: Principal, @Param('id', jobId) id: string) {
     return this.documents.results(principal.subject, id);
+  }
+
+  /** Server-sent events; `Last-Event-ID` (sent by EventSource on reconnect) resumes after that event. */
+  @Sse('jobs/:id/events')
+  follow(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', jobId) id: string,
+    @Headers('last-event-id') lastEventId?: string,
+  ): Promise<Observable<MessageEvent>> {
+    const after = /^\d{1,9}$/.test(lastEventId ?? '') ? Number(lastEventId) : 0;
+    return this.events.follow(principal.subject, id, after);
   }
 }

@@ -16,10 +16,17 @@ export async function readUpload(request: FastifyRequest): Promise<Upload> {
   if (!request.isMultipart()) {
     throw new AppError(ErrorCode.FILE_REQUIRED, `Send multipart/form-data with a "${FILE_FIELD}" field`);
   }
-  let upload: Upload | undefined;
+  let upload: Omit<Upload, 'fields'> | undefined;
+  const fields: Record<string, string> = {};
   try {
     for await (const part of request.parts()) {
-      if (part.type !== 'file') continue;
+      if (part.type === 'field') {
+        if (part.fieldname in fields) {
+          throw new AppError(ErrorCode.BAD_REQUEST, `The field "${cleanName(part.fieldname)}" is given twice`);
+        }
+        fields[part.fieldname] = String(part.value);
+        continue;
+      }
       if (part.fieldname !== FILE_FIELD || upload) {
         throw new AppError(ErrorCode.BAD_REQUEST, `Only one file, in the "${FILE_FIELD}" field, is accepted`);
       }
@@ -36,7 +43,12 @@ export async function readUpload(request: FastifyRequest): Promise<Upload> {
     throw new AppError(ErrorCode.BAD_REQUEST, 'The multipart body is malformed or incomplete');
   }
   if (!upload) throw new AppError(ErrorCode.FILE_REQUIRED, `The multipart field "${FILE_FIELD}" is required`);
-  return upload;
+  return { ...upload, fields };
+}
+
+/** A field name fit to quote back: printable, short. */
+function cleanName(name: string): string {
+  return name.replace(/[^\x20-\x7e]/g, '?').slice(0, 64);
 }
 
 /** Keeps a display name only: no directories, no control characters, bounded length. */

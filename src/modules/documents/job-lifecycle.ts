@@ -1,0 +1,114 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { JobEvent } from '../../generated/prisma/client.js';
+import { documentText, type PageOutcome } from './job-result.js';
+import { JobEventBus } from './job-event-bus.js';
+import { JobEventType } from './job-event.js';
+import { JobStateRepository, type Transition } from './job-state.repository.js';
+import type { Job, NewJob } from './jobs.repository.js';
+
+/**
+ * The only writer of a job's status:
+ * `QUEUED → RUNNING → SUCCEEDED | PARTIAL | FAILED | CANCELLED`.
+ *
+ * Every transition is a conditional update on the status it expects, in one
+ * transaction with the job event it emits; it reports whether it happened (a
+ * late `finish` after the job was failed elsewhere changes nothing and says so
+ * in the log). Followers are woken after the commit. SSE, and later webhooks
+ * and metrics, read those events; nothing else writes `status`.
+ */
+@Injectable()
+export class JobLifecycle {
+  private readonly logger = new Logger(JobLifecycle.name);
+
+  constructor(
+    private readonly state: JobStateRepository,
+    private readonly bus: JobEventBus,
+  ) {}
+
+  /** A new job, `QUEUED`, with its `queued` event. */
+  create(job: NewJob): Promise<Job> {
+    return this.state.create(job);
+  }
+
+  /**
+   * `QUEUED → RUNNING`, counting the attempt. A job already `RUNNING` is taken
+   * too: at-least-once delivery brings back the attempt of a worker that died.
+   * Returns the job as it now is, or null when it is finished or gone.
+   */
+  async start(id: string): Promise<Job | null> {
+    const moved = await this.apply(id, {
+      from: ['QUEUED', 'RUNNING'],
+      data: { status: 'RUNNING', attempts: { increment: 1 }, startedAt: new Date() },
+      event: { type: JobEventType.STARTED },
+    });
+    return moved ? this.state.job(id) : null;
+  }
+
+  /** Records how many pages the running job will process (no event: the next page carries it). */
+  async plan(id: string, pagesTotal: number): Promise<boolean> {
+    return this.state.setPagesTotal(id, pagesTotal);
+  }
+
+  /** Checkpoints a page and emits `page.completed`; false when the job stopped running. */
+  async completePage(id: string, page: PageOutcome): Promise<boolean> {
+    const event = await this.state.recordPage(id, page);
+    return this.published(id, event, JobEventType.PAGE_COMPLETED);
+  }
+
+  /**
+   * `RUNNING → SUCCEEDED`, or `PARTIAL` when some pages failed, or `FAILED`
+   * (with the first page's code) when all did. Stores the document's text.
+   */
+  async finish(id: string): Promise<boolean> {
+    const pages = await this.state.pages(id);
+    const failed = pages.filter((page) => page.status === 'FAILED');
+    const first = failed[0];
+    if (first && failed.length === pages.length) {
+      return this.fail(id, first.errorCode ?? 'INTERNAL', `Every page failed; page ${first.number}: ${first.errorMessage}`, ['RUNNING']);
+    }
+    const partial = failed.length > 0;
+    const text = documentText(pages.map((page) => (page.result as { text?: string } | null) ?? {}));
+    return this.apply(id, {
+      from: ['RUNNING'],
+      data: { status: partial ? 'PARTIAL' : 'SUCCEEDED', finishedAt: new Date(), errorCode: null, errorMessage: null, password: null },
+      event: {
+        type: partial ? JobEventType.PARTIAL : JobEventType.SUCCEEDED,
+        data: { pages: { total: pages.length, done: pages.length - failed.length, failed: failed.length } },
+      },
+      text,
+    });
+  }
+
+  /** `QUEUED | RUNNING → FAILED` with a stable code. */
+  async fail(id: string, code: string, message: string, from: Transition['from'] = ['QUEUED', 'RUNNING']): Promise<boolean> {
+    return this.apply(id, {
+      from,
+      data: { status: 'FAILED', finishedAt: new Date(), errorCode: code, errorMessage: message, password: null },
+      event: { type: JobEventType.FAILED, data: { error: { code, message } } },
+    });
+  }
+
+  /** `RUNNING → QUEUED` for a job whose worker was lost, unless it moved since `staleBefore`. */
+  async requeue(id: string, staleBefore: Date): Promise<boolean> {
+    return this.apply(id, {
+      from: ['RUNNING'],
+      where: { updatedAt: { lt: staleBefore } },
+      data: { status: 'QUEUED' },
+      event: { type: JobEventType.QUEUED, data: { reason: 'worker lost' } },
+    });
+  }
+
+  private async apply(id: string, transition: Transition): Promise<boolean> {
+    const event = await this.state.transition(id, transition);
+    return this.published(id, event, transition.event.type);
+  }
+
+  private async published(id: string, event: JobEvent | null, type: string): Promise<boolean> {
+    if (!event) {
+      this.logger.log({ jobId: id, event: type }, 'transition not applied: the job is not in the status it expects');
+      return false;
+    }
+    await this.bus.notify(id);
+    return true;
+  }
+}

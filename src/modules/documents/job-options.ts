@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { DocumentError, ErrorCode } from '../../common/app-error.js';
+
+/** Longest `pages` value accepted; a page list longer than this is not a typo. */
+const MAX_RANGES_LENGTH = 200;
+
+/** `1-3,7,10-`: pages and inclusive ranges, 1-based; `N-` runs to the last page. */
+const RANGES = /^\d{1,6}(-\d{0,6})?(,\d{1,6}(-\d{0,6})?)*$/;
+
+/**
+ * How a job reads its document, from the upload's form fields. Stored with the
+ * job (the password is kept apart, see `jobs.password`) and parsed again in the
+ * worker, because a row may have been written by older code.
+ */
+export const jobOptionsSchema = z.object({
+  /** Pages to process, e.g. `1-3,7`; every page when absent. */
+  pages: z
+    .string()
+    .max(MAX_RANGES_LENGTH)
+    .transform((value) => value.replace(/\s+/g, ''))
+    .refine((value) => RANGES.test(value) && parseRanges(value).every(([from, to]) => from >= 1 && from <= to), {
+      message: 'a list of pages and ranges such as 1-3,7 or 5- (1-based, ascending ranges)',
+    })
+    .optional(),
+  /** `force` OCRs PDF pages even when they have a text layer. */
+  ocr: z.enum(['auto', 'force']).default('auto'),
+});
+export type JobOptions = z.infer<typeof jobOptionsSchema>;
+
+type Range = [from: number, to: number];
+
+function parseRanges(value: string): Range[] {
+  return value.split(',').map((part) => {
+    const [from, to] = part.split('-');
+    const start = Number(from);
+    if (to === undefined) return [start, start];
+    return [start, to === '' ? Number.POSITIVE_INFINITY : Number(to)];
+  });
+}
+
+/**
+ * The page numbers a job processes, ascending and without repeats. The count
+ * is checked before any list is built, so a document claiming millions of
+ * pages costs nothing.
+ *
+ * @throws DocumentError PAGES_OUT_OF_RANGE when a requested page does not exist,
+ *   TOO_MANY_PAGES when more than `maxPages` would be processed.
+ */
+export function selectPages(pages: string | undefined, pageCount: number, maxPages: number): number[] {
+  const ranges: Range[] = (pages === undefined ? [[1, pageCount]] : parseRanges(pages))
+    .map(([from, to]): Range => [from, Math.min(to, pageCount)])
+    .sort((a, b) => a[0] - b[0]);
+  const beyond = ranges.find(([from, to]) => from > pageCount || to < from);
+  if (beyond) {
+    throw new DocumentError(
+      ErrorCode.PAGES_OUT_OF_RANGE,
+      `Page ${beyond[0]} was requested; the document has ${pageCount} page${pageCount === 1 ? '' : 's'}.`,
+    );
+  }
+  // Merge overlapping ranges so the count is exact.
+  const merged: Range[] = [];
+  for (const [from, to] of ranges) {
+    const last = merged.at(-1);
+    if (last && from <= last[1] + 1) last[1] = Math.max(last[1], to);
+    else merged.push([from, to]);
+  }
+  const count = merged.reduce((sum, [from, to]) => sum + to - from + 1, 0);
+  if (count > maxPages) {
+    throw new DocumentError(ErrorCode.TOO_MANY_PAGES, `${count} pages would be processed; at most ${maxPages} are accepted (MAX_PAGES).`);
+  }
+  return merged.flatMap(([from, to]) => Array.from({ length: to - from + 1 }, (_, i) => from + i));
+}

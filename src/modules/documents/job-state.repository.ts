@@ -1,0 +1,116 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma, type Job, type JobEvent, type JobPage, type JobStatus } from '../../generated/prisma/client.js';
+import { PrismaService } from '../../infra/prisma/prisma.service.js';
+import { JobEventType } from './job-event.js';
+import type { PageOutcome } from './job-result.js';
+import type { NewJob } from './jobs.repository.js';
+
+export type { JobEvent, JobPage };
+
+/** A conditional move of a job's status, with the event it emits. */
+export interface Transition {
+  /** The statuses the move starts from; any other and nothing happens. */
+  from: JobStatus[];
+  /** Further conditions, e.g. a lease cut-off. */
+  where?: Prisma.JobWhereInput;
+  data: Prisma.JobUpdateManyMutationInput;
+  event: { type: JobEventType; data?: Prisma.InputJsonObject };
+  /** Result text to store in the same transaction. */
+  text?: string;
+}
+
+/**
+ * The writes behind {@link JobLifecycle}: each is one transaction that
+ * changes the job only from the status it expects, bumps its event sequence
+ * and appends the event, so events are gap-free and in commit order.
+ */
+@Injectable()
+export class JobStateRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async create(job: NewJob): Promise<Job> {
+    const [created] = await this.prisma.$transaction([
+      this.prisma.job.create({ data: { ...job, options: job.options, eventSeq: 1 } }),
+      this.prisma.jobEvent.create({ data: { jobId: job.id, seq: 1, type: JobEventType.QUEUED, data: {} } }),
+    ]);
+    return created;
+  }
+
+  /** Applies the transition; null when the job was not in a `from` status (or is gone). */
+  transition(id: string, t: Transition): Promise<JobEvent | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const [job] = await tx.job.updateManyAndReturn({
+        where: { ...t.where, id, status: { in: t.from } },
+        data: { ...t.data, eventSeq: { increment: 1 } },
+        select: { eventSeq: true },
+      });
+      if (!job) return null;
+      if (t.text !== undefined) {
+        await tx.jobResult.upsert({ where: { jobId: id }, create: { jobId: id, text: t.text }, update: { text: t.text } });
+      }
+      return tx.jobEvent.create({ data: { jobId: id, seq: job.eventSeq, type: t.event.type, data: t.event.data ?? {} } });
+    });
+  }
+
+  /**
+   * Checkpoints one page of a running job and counts progress; null when the
+   * job is no longer running (cancelled, failed by the reconciler), in which
+   * case the page is not stored.
+   */
+  recordPage(id: string, page: PageOutcome): Promise<JobEvent | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const [job] = await tx.job.updateManyAndReturn({
+        where: { id, status: 'RUNNING' },
+        data: { eventSeq: { increment: 1 } },
+        select: { eventSeq: true, pagesTotal: true },
+      });
+      if (!job) return null;
+      const row = pageRow(page);
+      await tx.jobPage.upsert({ where: { jobId_number: { jobId: id, number: page.number } }, create: { jobId: id, ...row }, update: row });
+      const done = await tx.jobPage.count({ where: { jobId: id, status: 'SUCCEEDED' } });
+      const failed = await tx.jobPage.count({ where: { jobId: id, status: 'FAILED' } });
+      await tx.job.update({ where: { id }, data: { pagesDone: done, pagesFailed: failed } });
+      const data = {
+        page: page.number,
+        status: page.status,
+        ...(page.status === 'SUCCEEDED' ? { source: page.source, rotation: page.rotation } : { error: page.error }),
+        done,
+        failed,
+        total: job.pagesTotal,
+      };
+      return tx.jobEvent.create({ data: { jobId: id, seq: job.eventSeq, type: JobEventType.PAGE_COMPLETED, data } });
+    });
+  }
+
+  job(id: string) {
+    return this.prisma.job.findUnique({ where: { id } });
+  }
+
+  /** Only while running: the count belongs to the attempt that opened the document. */
+  async setPagesTotal(id: string, pagesTotal: number): Promise<boolean> {
+    const { count } = await this.prisma.job.updateMany({ where: { id, status: 'RUNNING' }, data: { pagesTotal } });
+    return count === 1;
+  }
+
+  /** Numbers of the pages already stored: a redelivered job skips them. */
+  async storedPageNumbers(id: string): Promise<Set<number>> {
+    const rows = await this.prisma.jobPage.findMany({ where: { jobId: id }, select: { number: true } });
+    return new Set(rows.map((row) => row.number));
+  }
+
+  pages(id: string): Promise<JobPage[]> {
+    return this.prisma.jobPage.findMany({ where: { jobId: id }, orderBy: { number: 'asc' } });
+  }
+
+  /** The job's events after `seq`, oldest first. */
+  eventsAfter(id: string, seq: number, limit: number): Promise<JobEvent[]> {
+    return this.prisma.jobEvent.findMany({ where: { jobId: id, seq: { gt: seq } }, orderBy: { seq: 'asc' }, take: limit });
+  }
+}
+
+function pageRow(page: PageOutcome) {
+  const common = { number: page.number, status: page.status, timings: page.timings };
+  return page.status === 'SUCCEEDED'
+    ? { ...common, source: page.source, rotation: page.rotation, result: page.result as unknown as Prisma.InputJsonObject, errorCode: null, errorMessage: null }
+    : { ...common, source: null, rotation: 0, result: Prisma.DbNull, errorCode: page.error.code, errorMessage: page.error.message };
+}

@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { DocumentError } from '../../common/app-error.js';
+import type { BBox, OcrPage } from '../../ocr/ocr-types.js';
+import type { DocumentReader } from '../../reader/document-reader.js';
+import type { PageOutcome, PageText } from '../documents/job-result.js';
+import { OcrEngineService } from './ocr-engine.service.js';
+
+/**
+ * One page through the pipeline: read it (text layer, or an image rendered
+ * and right-sized in the reader's thread), OCR what needs it upright, and
+ * report boxes in the page's own pixels.
+ */
+@Injectable()
+export class PageRecognizer {
+  constructor(private readonly ocr: OcrEngineService) {}
+
+  /**
+   * A page's outcome. A document problem confined to this page (too large to
+   * render, an unreadable TIFF frame, an OCR timeout) fails the page only;
+   * anything else is thrown for the job's retry.
+   */
+  async recognize(reader: DocumentReader, number: number, signal?: AbortSignal): Promise<PageOutcome> {
+    const timings: Record<string, number> = {};
+    const lap = stopwatch();
+    try {
+      const content = await reader.page(number);
+      timings.read = lap();
+      if (content.kind === 'text') {
+        const { width, height, dpi, text, lines } = content;
+        return { number, status: 'SUCCEEDED', source: 'text-layer', rotation: 0, result: { width, height, dpi, text, confidence: 100, lines }, timings };
+      }
+      const page = await this.ocr.recognize(content.image, { signal, orientation: 'auto' });
+      timings.ocr = lap();
+      const result = scaled(page, content.width / content.imageWidth);
+      return { number, status: 'SUCCEEDED', source: 'ocr', rotation: page.rotation, result: { ...result, dpi: content.dpi }, timings };
+    } catch (error) {
+      if (!(error instanceof DocumentError)) throw error;
+      timings.failed = lap();
+      return { number, status: 'FAILED', error: { code: error.code, message: error.message }, timings };
+    }
+  }
+}
+
+function stopwatch(): () => number {
+  let last = performance.now();
+  return () => {
+    const now = performance.now();
+    const elapsed = Math.round(now - last);
+    last = now;
+    return elapsed;
+  };
+}
+
+/** OCR output of a right-sized image, in the pixels of the page it came from. */
+function scaled(page: OcrPage, factor: number): PageText {
+  const { width, height, text, confidence, lines } = page;
+  if (factor === 1) return { width, height, text, confidence, lines };
+  const box = (b: BBox): BBox => ({
+    x0: Math.round(b.x0 * factor),
+    y0: Math.round(b.y0 * factor),
+    x1: Math.round(b.x1 * factor),
+    y1: Math.round(b.y1 * factor),
+  });
+  return {
+    width: Math.round(width * factor),
+    height: Math.round(height * factor),
+    text,
+    confidence,
+    lines: lines.map((line) => ({ ...line, bbox: box(line.bbox), words: line.words.map((w) => ({ ...w, bbox: box(w.bbox) })) })),
+  };
+}

@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PrismaService } from '../../src/infra/prisma/prisma.service.js';
+import { RedisService } from '../../src/infra/redis/redis.service.js';
+import { JobEventBus } from '../../src/modules/documents/job-event-bus.js';
+import { JobLifecycle } from '../../src/modules/documents/job-lifecycle.js';
+import type { PageOutcome } from '../../src/modules/documents/job-result.js';
+import { JobStateRepository } from '../../src/modules/documents/job-state.repository.js';
+import { JobsRepository } from '../../src/modules/documents/jobs.repository.js';
+import { createTestEnv, type TestEnv } from '../support/harness.js';
+
+const text = (number: number, words: string): PageOutcome => ({
+  number,
+  status: 'SUCCEEDED',
+  source: 'ocr',
+  rotation: 0,
+  result: { width: 100, height: 50, text: words, confidence: 90, lines: [] },
+  timings: { ocr: 5 },
+});
+const failed = (number: number, code = 'PAGE_TOO_LARGE'): PageOutcome => ({
+  number,
+  status: 'FAILED',
+  error: { code, message: 'too big' },
+  timings: {},
+});
+
+describe('JobLifecycle on PostgreSQL and Redis', () => {
+  let env: TestEnv;
+  let prisma: PrismaService;
+  let redis: RedisService;
+  let state: JobStateRepository;
+  let jobs: JobsRepository;
+  let lifecycle: JobLifecycle;
+
+  beforeAll(async () => {
+    env = await createTestEnv('int_lifecycle');
+    const config = env.config();
+    prisma = new PrismaService(config);
+    redis = new RedisService(config);
+    state = new JobStateRepository(prisma);
+    jobs = new JobsRepository(prisma);
+    lifecycle = new JobLifecycle(state, new JobEventBus(redis, config));
+  });
+  afterAll(async () => {
+    await redis?.onApplicationShutdown();
+    await prisma?.$disconnect();
+    await env?.cleanup();
+  });
+
+  const create = (ownerId = 'alice') => {
+    const id = randomUUID();
+    return lifecycle.create({
+      id,
+      ownerId,
+      fileName: 'a.pdf',
+      mediaType: 'application/pdf',
+      sizeBytes: 10,
+      originalKey: `jobs/${id}/original`,
+      options: { ocr: 'auto' },
+      password: 'secret',
+    });
+  };
+  const events = async (id: string) => (await state.eventsAfter(id, 0, 100)).map((e) => [e.seq, e.type]);
+
+  it('moves a job through its pages to PARTIAL, one event per transition, in order', async () => {
+    const { id } = await create();
+    expect((await lifecycle.start(id))?.attempts).toBe(1);
+    // A redelivery after a crash finds it RUNNING and may run it again.
+    expect((await lifecycle.start(id))?.attempts).toBe(2);
+    expect(await lifecycle.plan(id, 2)).toBe(true);
+    expect(await lifecycle.completePage(id, text(1, 'hello'))).toBe(true);
+    expect(await lifecycle.completePage(id, failed(2))).toBe(true);
+    expect(await jobs.findOwned(id, 'alice')).toMatchObject({ pagesTotal: 2, pagesDone: 1, pagesFailed: 1 });
+    expect(await lifecycle.finish(id)).toBe(true);
+
+    const done = await jobs.findOwnedWithResult(id, 'alice');
+    expect(done).toMatchObject({ status: 'PARTIAL', password: null, result: { text: 'hello\n\f' } });
+    expect(done?.pages.map((p) => [p.number, p.status, p.errorCode])).toEqual([
+      [1, 'SUCCEEDED', null],
+      [2, 'FAILED', 'PAGE_TOO_LARGE'],
+    ]);
+    expect(await events(id)).toEqual([
+      [1, 'queued'],
+      [2, 'started'],
+      [3, 'started'],
+      [4, 'page.completed'],
+      [5, 'page.completed'],
+      [6, 'partial'],
+    ]);
+    const [, , , , page2] = await state.eventsAfter(id, 0, 100);
+    expect(page2?.data).toEqual({ page: 2, status: 'FAILED', error: { code: 'PAGE_TOO_LARGE', message: 'too big' }, done: 1, failed: 1, total: 2 });
+  });
+
+  it('changes nothing once finished, and says so', async () => {
+    const { id } = await create();
+    await lifecycle.start(id);
+    await lifecycle.completePage(id, text(1, 'a'));
+    expect(await lifecycle.fail(id, 'CORRUPT_FILE', 'bad data')).toBe(true);
+    // The late arrivals of a worker that did not know.
+    expect(await lifecycle.completePage(id, text(2, 'b'))).toBe(false);
+    expect(await lifecycle.finish(id)).toBe(false);
+    expect(await lifecycle.start(id)).toBeNull();
+    expect(await lifecycle.requeue(id, new Date())).toBe(false);
+    const job = await jobs.findOwned(id, 'alice');
+    expect(job).toMatchObject({ status: 'FAILED', errorCode: 'CORRUPT_FILE', errorMessage: 'bad data', password: null });
+    expect(job?.finishedAt).toBeInstanceOf(Date);
+    expect([...(await state.storedPageNumbers(id))]).toEqual([1]);
+    expect((await events(id)).map(([, type]) => type)).toEqual(['queued', 'started', 'page.completed', 'failed']);
+    expect(await lifecycle.start(randomUUID())).toBeNull();
+  });
+
+  it('finishes SUCCEEDED with every page’s text, or FAILED with the code when every page failed', async () => {
+    const ok = await create();
+    await lifecycle.start(ok.id);
+    await lifecycle.completePage(ok.id, text(1, 'one'));
+    await lifecycle.completePage(ok.id, text(2, 'two'));
+    await lifecycle.completePage(ok.id, text(2, 'two')); // a page stored twice counts once
+    await lifecycle.finish(ok.id);
+    expect(await jobs.findOwnedWithResult(ok.id, 'alice')).toMatchObject({ status: 'SUCCEEDED', pagesDone: 2, result: { text: 'one\n\ftwo' } });
+
+    const bad = await create();
+    await lifecycle.start(bad.id);
+    await lifecycle.completePage(bad.id, failed(1, 'PAGE_TOO_LARGE'));
+    await lifecycle.finish(bad.id);
+    expect(await jobs.findOwned(bad.id, 'alice')).toMatchObject({ status: 'FAILED', errorCode: 'PAGE_TOO_LARGE' });
+  });
+
+  it('wakes a follower in another process when an event is committed', async () => {
+    const other = new RedisService(env.config());
+    const bus = new JobEventBus(other, env.config());
+    try {
+      const { id } = await create();
+      let woken = 0;
+      const stop = await bus.follow(id, () => (woken += 1));
+      await lifecycle.start(id);
+      await expect.poll(() => woken).toBe(1);
+      stop();
+      await lifecycle.fail(id, 'INTERNAL', 'x');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(woken).toBe(1);
+    } finally {
+      bus.onApplicationShutdown();
+      await other.onApplicationShutdown();
+    }
+  });
+
+  it('scopes reads to the owner and pages newest first without gaps or repeats', async () => {
+    const owner = `owner-${randomUUID()}`;
+    const created = [];
+    for (let i = 0; i < 5; i++) created.push(await create(owner));
+    await create('someone-else');
+    expect(await jobs.findOwned(created[0]!.id, 'someone-else')).toBeNull();
+
+    const seen: string[] = [];
+    let after;
+    for (;;) {
+      const page = await jobs.listOwned(owner, { limit: 2, after });
+      if (page.length === 0) break;
+      seen.push(...page.map((j) => j.id));
+      const last = page.at(-1)!;
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+    const expected = [...created].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (b.id < a.id ? -1 : 1));
+    expect(seen).toEqual(expected.map((j) => j.id));
+  });
+});
