@@ -25,6 +25,8 @@ describe('MODE=api and MODE=worker as separate processes', () => {
     const res = await client.upload(await textImage(['Receipt 7781', 'Paid in full']));
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as any;
+    // Followed through this API process while another process does the work.
+    const streamed = client.events(`/jobs/${id}/events`);
 
     // No worker exists yet: the job must stay queued and its results unavailable.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -51,6 +53,14 @@ describe('MODE=api and MODE=worker as separate processes', () => {
       const { body } = await client.json(`/jobs/${id}/results`);
       expect(body.text).toContain('7781');
       expect(body.text).toMatch(/Paid in full/);
+      const events = await streamed;
+      expect(events.map((e) => [e.id, e.type])).toEqual([
+        ['1', 'queued'],
+        ['2', 'started'],
+        ['3', 'page.completed'],
+        ['4', 'succeeded'],
+      ]);
+      expect(events[2]!.data).toMatchObject({ jobId: id, data: { page: 1, done: 1, total: 1, source: 'ocr' } });
 
       // The worker exposes health and nothing of the API.
       const bearer = { authorization: `Bearer ${await token('dana')}` };

@@ -11,16 +11,17 @@ export class ApiClient {
 
   async upload(
     data: Buffer | undefined,
-    { fileName = 'page.png', field = 'file', path = '/jobs' } = {},
+    { fileName = 'page.png', field = 'file', path = '/jobs', fields = {} as Record<string, string> } = {},
   ): Promise<Response> {
     const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
     if (data) form.append(field, new Blob([new Uint8Array(data)]), fileName);
     else form.append('note', 'no file here');
     return fetch(this.baseUrl + path, { method: 'POST', body: form, headers: this.headers() });
   }
 
   /** Uploads and returns the created job, failing loudly unless it was accepted. */
-  async submit(data: Buffer, options: { fileName?: string } = {}): Promise<any> {
+  async submit(data: Buffer, options: { fileName?: string; fields?: Record<string, string> } = {}): Promise<any> {
     const res = await this.upload(data, options);
     const body = await res.json();
     if (res.status !== 202) throw new Error(`upload refused: ${res.status} ${JSON.stringify(body)}`);
@@ -36,9 +37,33 @@ export class ApiClient {
     return { status: res.status, body: (await res.json()) as T, headers: res.headers };
   }
 
+  /**
+   * Reads a server-sent event stream to its end (the server closes it after a
+   * job's last event), as an EventSource would parse it.
+   */
+  async events(path: string, { lastEventId }: { lastEventId?: string } = {}): Promise<ServerEvent[]> {
+    const headers = { ...this.headers(), accept: 'text/event-stream', ...(lastEventId && { 'last-event-id': lastEventId }) };
+    const res = await fetch(this.baseUrl + path, { headers, signal: AbortSignal.timeout(150_000) });
+    if (res.status !== 200) throw new Error(`events refused: ${res.status} ${await res.text()}`);
+    const events: ServerEvent[] = [];
+    for (const block of (await res.text()).split('\n\n')) {
+      const fields = block.split('\n').filter((line) => line && !line.startsWith(':'));
+      if (fields.length === 0) continue;
+      const value = (name: string) => fields.filter((l) => l.startsWith(`${name}: `)).map((l) => l.slice(name.length + 2));
+      events.push({ id: value('id')[0] ?? '', type: value('event')[0] ?? 'message', data: JSON.parse(value('data').join('\n')) });
+    }
+    return events;
+  }
+
   private headers(): Record<string, string> {
     return this.bearer ? { authorization: `Bearer ${this.bearer}` } : {};
   }
+}
+
+export interface ServerEvent {
+  id: string;
+  type: string;
+  data: any;
 }
 
 /** Waits for a job to reach a terminal status and returns its view. */
@@ -46,7 +71,7 @@ export async function waitForJob(client: ApiClient, id: string, timeoutMs = 150_
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { body } = await client.json(`/jobs/${id}`);
-    if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(body.status)) return body;
+    if (['SUCCEEDED', 'PARTIAL', 'FAILED', 'CANCELLED'].includes(body.status)) return body;
     if (Date.now() > deadline) throw new Error(`job ${id} still ${body.status} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

@@ -1,0 +1,193 @@
+import { PDFDocument } from 'pdf-lib';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type RunningApp } from '../support/app.js';
+import { waitForJob, type ApiClient } from '../support/client.js';
+import { encryptPdf, longPdf, multiPageTiff, scannedPdf, textPdf } from '../support/documents.js';
+import { createTestEnv, token, type TestEnv } from '../support/harness.js';
+import { textImage } from '../support/images.js';
+
+const words = (page: any): any[] => page.lines.flatMap((line: any) => line.words);
+const squash = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+describe('documents page by page: PDFs, TIFFs, turned scans, progress (MODE=all)', () => {
+  let env: TestEnv;
+  let running: RunningApp;
+  let alice: ApiClient;
+
+  beforeAll(async () => {
+    env = await createTestEnv('e2e_documents');
+    running = await startApp(env, { MODE: 'all', MAX_PAGES: '50' });
+    alice = await running.client('alice');
+  });
+  afterAll(async () => {
+    await running?.app.close();
+    await env?.cleanup();
+  });
+
+  /** Uploads, waits for the end, returns the job and its results. */
+  async function process(file: Buffer, fields: Record<string, string> = {}) {
+    const { id } = await alice.submit(file, { fileName: 'doc', fields });
+    const job = await waitForJob(alice, id);
+    const results = await alice.json(`/jobs/${id}/results`);
+    return { id, job, results: results.body, status: results.status };
+  }
+
+  it("returns a born-digital PDF's exact text from its text layer, with word boxes", async () => {
+    const pdf = await textPdf([['Quarterly report 2026', 'Revenue grew by 12.5 percent'], ['Second page of the report']]);
+    const { job, results } = await process(pdf);
+    expect(job).toMatchObject({ status: 'SUCCEEDED', mediaType: 'application/pdf', pages: { total: 2, done: 2, failed: 0 } });
+    expect(results.pages.map((p: any) => [p.number, p.source])).toEqual([
+      [1, 'text-layer'],
+      [2, 'text-layer'],
+    ]);
+    const [first, second] = results.pages;
+    expect(first.text).toBe('Quarterly report 2026\nRevenue grew by 12.5 percent');
+    expect(second.text).toBe('Second page of the report');
+    expect(results.text).toBe(`${first.text}\n\f${second.text}`);
+    // Boxes in pixels at 300 dpi of an A4 page, left to right, top to bottom.
+    expect(first).toMatchObject({ dpi: 300, width: Math.round((595 * 300) / 72), height: Math.round((842 * 300) / 72) });
+    const [quarterly, , , revenue, grew] = words(first);
+    expect([quarterly.text, revenue.text, grew.text]).toEqual(['Quarterly', 'Revenue', 'grew']);
+    expect(grew.bbox.x0).toBeGreaterThan(revenue.bbox.x1 - 1);
+    expect(revenue.bbox.y0).toBeGreaterThan(quarterly.bbox.y1 - 1);
+    expect(quarterly.bbox.x0).toBeGreaterThan(150); // 50 pt from the left edge
+    expect(quarterly.bbox.x0).toBeLessThan(260);
+  });
+
+  it('OCRs a page that has a text layer when asked to with ocr=force', async () => {
+    const { results } = await process(await textPdf([['Forced recognition works']]), { ocr: 'force' });
+    expect(results.pages[0].source).toBe('ocr');
+    expect(squash(results.text)).toContain('Forced recognition works');
+  });
+
+  it('reads all three pages of a scanned PDF, in order', async () => {
+    const pdf = await scannedPdf([['Invoice page one'], ['Delivery note page two'], ['Terms page three']]);
+    const { job, results } = await process(pdf);
+    expect(job).toMatchObject({ status: 'SUCCEEDED', pages: { total: 3, done: 3, failed: 0 } });
+    expect(results.pages.map((p: any) => [p.number, p.source, p.dpi])).toEqual([
+      [1, 'ocr', 300],
+      [2, 'ocr', 300],
+      [3, 'ocr', 300],
+    ]);
+    expect(results.pages.map((p: any) => squash(p.text))).toEqual(['Invoice page one', 'Delivery note page two', 'Terms page three']);
+  });
+
+  it('reads every page of a 3-page TIFF', async () => {
+    const tiff = await multiPageTiff(await Promise.all(['Alpha 111', 'Bravo 222', 'Charlie 333'].map((l) => textImage([l]))));
+    const { job, results } = await process(tiff);
+    expect(job.mediaType).toBe('image/tiff');
+    expect(results.pages.map((p: any) => squash(p.text))).toEqual(['Alpha 111', 'Bravo 222', 'Charlie 333']);
+  });
+
+  it('processes only the pages asked for', async () => {
+    const pdf = await textPdf([['first'], ['second'], ['third']]);
+    const { job, results } = await process(pdf, { pages: '1,3' });
+    expect(job.pages.total).toBe(2);
+    expect(results.pages.map((p: any) => [p.number, p.text])).toEqual([
+      [1, 'first'],
+      [3, 'third'],
+    ]);
+    const missing = await process(pdf, { pages: '2-5' });
+    expect(missing.job).toMatchObject({ status: 'FAILED', error: { code: 'PAGES_OUT_OF_RANGE' } });
+  });
+
+  it('reads a page turned 90, 180 or 270 degrees the same as upright, and says how it turned it', async () => {
+    const lines = [
+      'Orientation detection needs a page',
+      'with enough lines of ordinary text',
+      'so that the script and its direction',
+      'can be told apart with confidence.',
+      'Total due 4,210.75 on 2026-12-01',
+      'Thank you for your business today',
+    ];
+    const upright = await textImage(lines);
+    const texts: Record<number, string> = {};
+    for (const turn of [0, 90, 180, 270]) {
+      const { results } = await process(await sharp(upright).rotate(turn).png().toBuffer());
+      const [page] = results.pages;
+      expect(page.rotation).toBe((360 - turn) % 360);
+      texts[turn] = squash(page.text);
+    }
+    expect(texts[0]).toContain('Total due 4,210.75');
+    for (const turn of [90, 180, 270]) expect(texts[turn]).toBe(texts[0]);
+  });
+
+  it('opens an encrypted PDF only with its password, and never shows the password', async () => {
+    const pdf = await encryptPdf(await textPdf([['Confidential salary table']]), 's3cret-pw');
+    const without = await process(pdf);
+    expect(without.job).toMatchObject({ status: 'FAILED', error: { code: 'PASSWORD_REQUIRED' } });
+    const wrong = await process(pdf, { password: 'guess' });
+    expect(wrong.job).toMatchObject({ status: 'FAILED', error: { code: 'PASSWORD_INCORRECT' } });
+    const right = await process(pdf, { password: 's3cret-pw' });
+    expect(right.job.status).toBe('SUCCEEDED');
+    expect(right.results.text).toBe('Confidential salary table');
+    const shown = JSON.stringify([(await alice.json(`/jobs/${right.id}`)).body, (await alice.json('/jobs')).body, right.results]);
+    expect(shown).not.toContain('s3cret');
+    expect(await env.sql('SELECT id FROM jobs WHERE password IS NOT NULL')).toEqual([]);
+  });
+
+  it('ends PARTIAL, with a code for the page that failed and the text of the others', async () => {
+    const pdf = await PDFDocument.load(await scannedPdf([['The readable page']]));
+    pdf.addPage([4000, 4000]); // 46 million pixels at 300 dpi: over MAX_PAGE_PIXELS
+    const { job, results, status } = await process(Buffer.from(await pdf.save()));
+    expect(job).toMatchObject({ status: 'PARTIAL', pages: { total: 2, done: 1, failed: 1 } });
+    expect(status).toBe(200);
+    expect(squash(results.pages[0].text)).toBe('The readable page');
+    expect(results.pages[1]).toEqual({ number: 2, error: { code: 'PAGE_TOO_LARGE', message: expect.any(String) } });
+  });
+
+  it('refuses a 5,000-page PDF before reading any page', async () => {
+    const { id, job } = await process(await longPdf(5_000));
+    expect(job).toMatchObject({ status: 'FAILED', error: { code: 'TOO_MANY_PAGES' }, pages: { total: null, done: 0 } });
+    expect(await env.sql('SELECT number FROM job_pages WHERE job_id = $1', [id])).toEqual([]);
+  });
+
+  it('fails a file that only looks like a PDF with a code', async () => {
+    const { job } = await process(Buffer.from('%PDF-1.4\n%%EOF\n'));
+    expect(job).toMatchObject({ status: 'FAILED', error: { code: 'CORRUPT_FILE' } });
+  });
+
+  it('refuses bad form fields before storing anything, naming the field and never echoing it', async () => {
+    const before = await env.artifactFiles();
+    const image = await textImage(['fields']);
+    for (const [fields, field] of [
+      [{ pages: '3-1' }, 'pages'],
+      [{ ocr: 'sometimes' }, 'ocr'],
+      [{ colour: 'blue' }, 'colour'],
+      [{ password: 'p'.repeat(300) }, 'password'],
+    ] as const) {
+      const res = await alice.upload(image, { fields });
+      const body = (await res.json()) as any;
+      expect(res.status).toBe(400);
+      expect(body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ field })] });
+      expect(JSON.stringify(body)).not.toContain('ppppp');
+    }
+    expect(await env.artifactFiles()).toEqual(before);
+  });
+
+  it('streams a job’s events in order as they happen, and replays them to late clients', async () => {
+    const { id } = await alice.submit(await scannedPdf([['Event one'], ['Event two'], ['Event three']]));
+    const live = await alice.events(`/jobs/${id}/events`);
+    expect(live.map((e) => [e.id, e.type])).toEqual([
+      ['1', 'queued'],
+      ['2', 'started'],
+      ['3', 'page.completed'],
+      ['4', 'page.completed'],
+      ['5', 'page.completed'],
+      ['6', 'succeeded'],
+    ]);
+    expect(live.slice(2, 5).map((e) => [e.data.data.page, e.data.data.done, e.data.data.total])).toEqual([
+      [1, 1, 3],
+      [2, 2, 3],
+      [3, 3, 3],
+    ]);
+    expect(live[5]!.data).toMatchObject({ jobId: id, seq: 6, type: 'succeeded', data: { pages: { total: 3, done: 3, failed: 0 } } });
+
+    // A client that connects afterwards gets the same history; a reconnect resumes after its last id.
+    expect(await alice.events(`/jobs/${id}/events`)).toEqual(live);
+    expect((await alice.events(`/jobs/${id}/events`, { lastEventId: '4' })).map((e) => e.id)).toEqual(['5', '6']);
+    const bob = alice.as(await token('bob'));
+    expect((await bob.get(`/jobs/${id}/events`)).status).toBe(404);
+  });
+});

@@ -1,0 +1,58 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
+import sharp from 'sharp';
+import { textImage } from './images.js';
+
+/** A4 in PDF points. */
+const A4 = { width: 595, height: 842 };
+
+/** A born-digital PDF: each page's lines set in Helvetica, so the text layer holds them exactly. */
+export async function textPdf(pages: string[][], size: { width: number; height: number } = A4): Promise<Buffer> {
+  const pdf = await PDFDocument.create();
+  const font = await pdf.embedFont(StandardFonts.Helvetica);
+  for (const lines of pages) {
+    const page = pdf.addPage([size.width, size.height]);
+    lines.forEach((line, i) => page.drawText(line, { x: 50, y: size.height - 80 - i * 24, size: 14, font }));
+  }
+  return Buffer.from(await pdf.save());
+}
+
+/** A "scanned" PDF: each page is only an image of its lines, no text layer. */
+export async function scannedPdf(pages: string[][]): Promise<Buffer> {
+  const pdf = await PDFDocument.create();
+  for (const lines of pages) {
+    const png = await pdf.embedPng(await textImage(lines, { width: 1700 }));
+    const page = pdf.addPage([A4.width, A4.height]);
+    const width = A4.width - 60;
+    page.drawImage(png, { x: 30, y: A4.height - 30 - (width * png.height) / png.width, width, height: (width * png.height) / png.width });
+  }
+  return Buffer.from(await pdf.save());
+}
+
+/** `count` blank pages: a very long document in little space. */
+export async function longPdf(count: number): Promise<Buffer> {
+  const pdf = await PDFDocument.create();
+  for (let i = 0; i < count; i++) pdf.addPage([A4.width, A4.height]);
+  return Buffer.from(await pdf.save());
+}
+
+/** Encrypts a PDF with AES-256 and a user password, as qpdf (installed by CI) does. */
+export async function encryptPdf(pdf: Buffer, password: string): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'ocrflow-pdf-'));
+  try {
+    await writeFile(join(dir, 'in.pdf'), pdf);
+    await promisify(execFile)('qpdf', ['--encrypt', password, `${password}-owner`, '256', '--', join(dir, 'in.pdf'), join(dir, 'out.pdf')]);
+    return await readFile(join(dir, 'out.pdf'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A multi-page TIFF, one page per image; the images must share a size. */
+export async function multiPageTiff(pages: Buffer[]): Promise<Buffer> {
+  return sharp(pages, { join: { animated: true } }).tiff({ compression: 'lzw' }).toBuffer();
+}
