@@ -8,6 +8,7 @@ source "$(dirname "$0")/lib/bootstrap.sh"
 ensure_node
 ensure_deps
 ensure_services
+ensure_test_tools
 log "building"
 npm run --silent build
 log "running tests"

@@ -67,6 +67,13 @@ ensure_services() {
   fi
 }
 
+# Debian tools the tests drive: qpdf encrypts the generated PDFs of the password tests.
+ensure_test_tools() {
+  command -v qpdf >/dev/null && return 0
+  log "installing qpdf (tests)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qpdf >/dev/null
+}
+
 wait_for() {
   local name="$1"
   shift
