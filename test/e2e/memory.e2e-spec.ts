@@ -48,15 +48,15 @@ describe('worker memory after a 49-megapixel page', () => {
       expect((await waitForJob(client, warm.id)).status).toBe('SUCCEEDED');
       const idle = await settledRss(worker.pid!);
 
-      const lines = Array.from({ length: 40 }, (_, i) => `Line ${i + 1} of a very large scan, amount ${i * 3}.25`);
-      const page = await textImage(lines, { width: 1750 });
-      const big = await sharp(page).resize({ width: 7000, height: 7000, fit: 'fill' }).png().toBuffer(); // 49 MP
+      const lines = Array.from({ length: 20 }, (_, i) => `Line ${i + 1} of a very large scan, amount ${i * 3}.25`);
+      // 1750 x 1720 scaled 4x: 7000 x 6880, 48 megapixels.
+      const big = await sharp(await textImage(lines, { width: 1750 })).resize({ width: 7000 }).png().toBuffer();
       const { id } = await client.submit(big);
       const done = await waitForJob(client, id, 240_000);
       expect(done.status).toBe('SUCCEEDED');
       const { body } = await client.json(`/jobs/${id}/results`);
-      expect(body.pages[0]).toMatchObject({ width: 7000, height: 7000 });
-      expect(body.text).toContain('Line 40 of a very large scan');
+      expect(body.pages[0]).toMatchObject({ width: 7000, height: 6880 });
+      expect(body.text).toContain('Line 20 of a very large scan');
       const words = body.pages[0].lines.flatMap((l: any) => l.words);
       expect(Math.max(...words.map((w: any) => w.bbox.x1))).toBeGreaterThan(3500); // boxes in the 7000 px page
 
