@@ -5,7 +5,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Worker as Thread } from 'node:worker_threads';
 import { createWorker, OEM, type Bbox, type Page, type PSM, type Worker } from 'tesseract.js';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
-import type { BBox, OcrLine, OcrPage, OcrPageSegMode } from './ocr-types.js';
+import type { BBox, OcrLine, OcrPage, OcrPageSegMode, Rotation } from './ocr-types.js';
 
 /** An OCR result before the pool adds the image size. */
 export type RecognizedText = Omit<OcrPage, 'width' | 'height'>;
@@ -16,6 +16,25 @@ export interface OcrEngineConfig {
   langPath: string;
   psm: OcrPageSegMode;
   createTimeoutMs: number;
+  /**
+   * `orientation`: an engine for {@link OcrEngine.detectOrientation} only, on
+   * Tesseract's legacy core with the `osd` model (OSD has no LSTM version).
+   */
+  purpose: 'text' | 'orientation';
+}
+
+/** Tesseract's orientation and script detection for one image. */
+export interface DetectedOrientation {
+  /** Clockwise degrees that make the page upright. */
+  rotation: Rotation;
+  /** Tesseract's orientation confidence; about 1 and above is meaningful (see OcrEngineService). */
+  confidence: number;
+}
+
+/** The `@tesseract.js-data/osd` model, legacy engine data for orientation detection. */
+export function osdLangPath(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('@tesseract.js-data/osd/package.json')), '4.0.0');
 }
 
 /**
@@ -78,8 +97,11 @@ export class OcrEngine {
     // terminated instead of keeping the process alive.
     const capture = (message: unknown) => (thread = (message as { worker: Thread }).worker);
     subscribe('worker_threads', capture);
-    const pending = createWorker(config.languages, OEM.LSTM_ONLY, {
+    const orientation = config.purpose === 'orientation';
+    const pending = createWorker(config.languages, orientation ? OEM.TESSERACT_ONLY : OEM.LSTM_ONLY, {
       langPath: config.langPath,
+      legacyCore: orientation,
+      legacyLang: orientation,
       gzip: true,
       // 'none': otherwise tesseract.js writes eng.traineddata into the working
       // directory and later prefers that copy over langPath.
@@ -137,22 +159,37 @@ export class OcrEngine {
    * the caller is expected to discard the engine after any rejection.
    */
   recognize(image: Buffer): Promise<RecognizedText> {
+    return this.track(async () => {
+      const result = await this.worker.recognize(image, {}, { text: true, blocks: true }).catch((data: unknown) => {
+        throw engineError(data);
+      });
+      return toRecognizedText(result.data);
+    });
+  }
+
+  /**
+   * Detects which way up the page is. Rejects like {@link recognize}. A page with
+   * too little text to tell reports rotation 0 with confidence 0.
+   */
+  detectOrientation(image: Buffer): Promise<DetectedOrientation> {
+    return this.track(async () => {
+      const { data } = await this.worker.detect(image).catch((error: unknown) => {
+        throw engineError(error);
+      });
+      const rotation = (data.orientation_degrees ?? 0) as Rotation;
+      return { rotation, confidence: data.orientation_confidence ?? 0 };
+    });
+  }
+
+  /** Runs one call on the thread, failing it at once if the thread dies meanwhile. */
+  private track<T>(call: () => Promise<T>): Promise<T> {
     if (this.dead) return Promise.reject(new AppError(ErrorCode.INTERNAL, 'OCR engine is not running'));
     this.jobs += 1;
     let fail: ((error: Error) => void) | undefined;
-    return new Promise<RecognizedText>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       fail = reject;
       this.failCurrent = reject;
-      this.worker.recognize(image, {}, { text: true, blocks: true }).then(
-        (result) => {
-          try {
-            resolve(toRecognizedText(result.data));
-          } catch (error) {
-            reject(error);
-          }
-        },
-        (data: unknown) => reject(engineError(data)),
-      );
+      call().then(resolve, reject);
     }).finally(() => {
       if (this.failCurrent === fail) this.failCurrent = undefined;
     });

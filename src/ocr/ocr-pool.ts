@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
-import { defaultLangPath, OcrEngine, type OcrEngineConfig, type RecognizedText } from './ocr-engine.js';
+import { defaultLangPath, OcrEngine, osdLangPath, type DetectedOrientation, type OcrEngineConfig } from './ocr-engine.js';
 import type { OcrPage, OcrPoolOptions, RecognizeOptions } from './ocr-types.js';
 
 interface Waiter {
@@ -38,6 +38,7 @@ export class OcrPool {
     private readonly size: number,
     private readonly recognizeTimeoutMs: number,
     private readonly recycleAfter: number,
+    private readonly recycleAboveRssBytes: number,
     engines: OcrEngine[],
   ) {
     for (const engine of engines) this.live.add(engine);
@@ -61,11 +62,13 @@ export class OcrPool {
       return value;
     };
     const size = positive('size', options.size);
+    const purpose = options.purpose ?? 'text';
     const config: OcrEngineConfig = {
-      languages: options.languages ?? ['eng'],
-      langPath: options.langPath ?? defaultLangPath(),
+      languages: options.languages ?? [purpose === 'orientation' ? 'osd' : 'eng'],
+      langPath: options.langPath ?? (purpose === 'orientation' ? osdLangPath() : defaultLangPath()),
       psm: options.psm ?? 6,
       createTimeoutMs: positive('createTimeoutMs', options.createTimeoutMs ?? 30_000),
+      purpose,
     };
     const recognizeTimeoutMs = positive('recognizeTimeoutMs', options.recognizeTimeoutMs ?? 120_000);
     const recycleAfter = positive('recycleAfter', options.recycleAfter ?? 100);
@@ -77,7 +80,8 @@ export class OcrPool {
       await Promise.all(engines.map((engine) => engine.terminate()));
       throw failure.reason;
     }
-    return new OcrPool(config, size, recognizeTimeoutMs, recycleAfter, engines);
+    const recycleAboveRssBytes = options.recycleAboveRssBytes ?? Number.POSITIVE_INFINITY;
+    return new OcrPool(config, size, recognizeTimeoutMs, recycleAfter, recycleAboveRssBytes, engines);
   }
 
   /**
@@ -107,7 +111,18 @@ export class OcrPool {
       this.release(engine);
       throw dimensions;
     }
-    return { ...dimensions, ...(await this.run(engine, image, signal)) };
+    return { ...dimensions, ...(await this.run(engine, (e) => e.recognize(image), signal)) };
+  }
+
+  /**
+   * Detects which way up a page image is, on the next free engine of a pool
+   * created with `purpose: 'orientation'`. Limited and abortable like {@link recognize}.
+   */
+  async detectOrientation(image: Buffer, opts: RecognizeOptions = {}): Promise<DetectedOrientation> {
+    opts.signal?.throwIfAborted();
+    this.assertOpen();
+    const engine = await this.acquire(opts.signal);
+    return this.run(engine, (e) => e.detectOrientation(image), opts.signal);
   }
 
   /** Engines running or idle; replacements still starting are not counted. */
@@ -160,8 +175,8 @@ export class OcrPool {
     });
   }
 
-  private run(engine: OcrEngine, image: Buffer, signal?: AbortSignal): Promise<RecognizedText> {
-    return new Promise<RecognizedText>((resolve, reject) => {
+  private run<T>(engine: OcrEngine, work: (engine: OcrEngine) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       if (signal?.aborted) {
         this.release(engine);
         reject(signal.reason);
@@ -183,7 +198,7 @@ export class OcrPool {
       }, this.recognizeTimeoutMs);
       const onAbort = () => settle(false, () => reject(signal?.reason));
       signal?.addEventListener('abort', onAbort, { once: true });
-      engine.recognize(image).then(
+      work(engine).then(
         (page) => settle(true, () => resolve(page)),
         (error: unknown) => settle(false, () => reject(error)),
       );
@@ -192,7 +207,9 @@ export class OcrPool {
 
   /** Hands a healthy engine to the next waiter, or parks it. */
   private release(engine: OcrEngine): void {
-    if (this.closed || !engine.alive || engine.jobs >= this.recycleAfter) {
+    // A fresh engine (jobs 0) is never the one that grew: replacing it would loop.
+    const grown = engine.jobs > 0 && process.memoryUsage.rss() > this.recycleAboveRssBytes;
+    if (this.closed || !engine.alive || engine.jobs >= this.recycleAfter || grown) {
       this.discard(engine);
       return;
     }

@@ -10,6 +10,9 @@ export interface BBox {
   y1: number;
 }
 
+/** Clockwise rotation in degrees. */
+export type Rotation = 0 | 90 | 180 | 270;
+
 /** One recognised word. */
 export interface OcrWord {
   text: string;
@@ -68,6 +71,15 @@ export interface OcrPoolOptions {
   recognizeTimeoutMs?: number;
   /** Jobs an engine runs before it is replaced, bounding wasm heap growth. Default 100. */
   recycleAfter?: number;
+  /**
+   * After a call, the engine that ran it is replaced when the process's RSS
+   * exceeds this many bytes: a tesseract.js engine's wasm memory grows to fit
+   * the largest image it has seen and is only given back when its thread ends.
+   * The engine that just finished is the one most likely to have grown. Default: never.
+   */
+  recycleAboveRssBytes?: number;
+  /** `orientation`: engines for {@link OcrPool.detectOrientation} (legacy core, `osd` model). Default `text`. */
+  purpose?: 'text' | 'orientation';
   /** Longest the creation of one engine may take. Default 30000 ms. */
   createTimeoutMs?: number;
 }

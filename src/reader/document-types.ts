@@ -1,9 +1,6 @@
 import type { OcrLine } from '../ocr/ocr-types.js';
 import type { ImageLimits } from './image-decoder.js';
 
-/** Clockwise rotation in degrees. */
-export type Rotation = 0 | 90 | 180 | 270;
-
 /** How a document is opened and its pages turned into text or OCR input. */
 export interface ReaderOptions {
   /** User password of an encrypted PDF. */

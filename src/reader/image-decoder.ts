@@ -18,7 +18,7 @@ export interface ImageInfo {
   width: number;
   /** Height after EXIF/TIFF orientation is applied. */
   height: number;
-  /** Frames or pages in the file; only the first is OCRed. */
+  /** Frames or pages in the file; every TIFF page is OCRed, other formats' first frame only. */
   pages: number;
 }
 
@@ -28,6 +28,17 @@ export interface PreparedImage {
   image: Buffer;
   width: number;
   height: number;
+  /** Size of the decoded page after orientation, before any scaling down. */
+  sourceWidth: number;
+  sourceHeight: number;
+}
+
+/** Which page to prepare, and how large the result may be. */
+export interface PrepareOptions {
+  /** 0-based page of a multi-page TIFF. Default 0. */
+  page?: number;
+  /** Scale the page down (aspect kept) to at most this many pixels. Default: no scaling. */
+  maxPixels?: number;
 }
 
 const SUPPORTED = 'PNG, JPEG, TIFF, WebP, BMP or GIF';
@@ -40,10 +51,10 @@ const SUPPORTED = 'PNG, JPEG, TIFF, WebP, BMP or GIF';
  */
 const FAIL_ON = 'error';
 
-function sharpOptions(limits: ImageLimits): SharpOptions {
-  // Only the first frame/page is read (sharp's default): a multi-page TIFF or an
-  // animated GIF is one page of OCR, and later frames' sizes never matter.
-  return { failOn: FAIL_ON, limitInputPixels: limits.maxPixels };
+function sharpOptions(limits: ImageLimits, page = 0): SharpOptions {
+  // One frame or page at a time (sharp reads the first by default): an animated
+  // GIF is its first frame; a TIFF's pages are read one by one, each within the caps.
+  return { failOn: FAIL_ON, limitInputPixels: limits.maxPixels, page };
 }
 
 function assertLimits(limits: ImageLimits): void {
@@ -94,8 +105,8 @@ function readBmpWithin(buf: Buffer, limits: ImageLimits): BmpHeader {
 }
 
 /** Reads the header (cheap, no pixel buffer) and enforces the caps on it. */
-async function readHeader(buf: Buffer, limits: ImageLimits): Promise<Metadata> {
-  const meta = await sharp(buf, sharpOptions(limits)).metadata();
+async function readHeader(buf: Buffer, limits: ImageLimits, page = 0): Promise<Metadata> {
+  const meta = await sharp(buf, sharpOptions(limits, page)).metadata();
   // limitInputPixels already refused width × height; the side cap is ours.
   checkSize(meta.width, meta.height, limits);
   return meta;
@@ -157,23 +168,32 @@ export async function inspectImage(buf: Buffer, limits: ImageLimits): Promise<Im
  * @returns the PNG and its size; OCR bounding boxes are in these pixels.
  * @throws DocumentError UNSUPPORTED_MEDIA_TYPE, CORRUPT_FILE or IMAGE_TOO_LARGE.
  */
-export async function prepareForOcr(buf: Buffer, limits: ImageLimits): Promise<PreparedImage> {
+export async function prepareForOcr(
+  buf: Buffer,
+  limits: ImageLimits,
+  { page = 0, maxPixels }: PrepareOptions = {},
+): Promise<PreparedImage> {
   assertLimits(limits);
   const mediaType = sniff(buf);
   try {
     let pipeline: Sharp;
+    let width: number;
+    let height: number;
     if (mediaType === 'image/bmp') {
       const bmp: DecodedBmp = decodeBmp(buf, readBmpWithin(buf, limits));
-      pipeline = sharp(bmp.data, { raw: { width: bmp.width, height: bmp.height, channels: bmp.channels } });
+      ({ width, height } = bmp);
+      pipeline = sharp(bmp.data, { raw: { width, height, channels: bmp.channels } });
     } else {
-      await readHeader(buf, limits);
-      pipeline = sharp(buf, sharpOptions(limits)).rotate();
+      ({ width, height } = (await readHeader(buf, limits, page)).autoOrient);
+      pipeline = sharp(buf, sharpOptions(limits, page)).rotate();
     }
+    const scale = maxPixels && width * height > maxPixels ? Math.sqrt(maxPixels / (width * height)) : 1;
+    if (scale < 1) pipeline = pipeline.resize({ width: Math.floor(width * scale), height: Math.floor(height * scale), fit: 'fill' });
     const { data, info } = await pipeline
       .flatten({ background: '#ffffff' })
       .png({ compressionLevel: 1 })
       .toBuffer({ resolveWithObject: true });
-    return { image: data, width: info.width, height: info.height };
+    return { image: data, width: info.width, height: info.height, sourceWidth: width, sourceHeight: height };
   } catch (err) {
     throw toDocumentError(err, mediaType);
   }

@@ -6,6 +6,7 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
 import { ARTIFACT_STORE, type ArtifactStore } from '../../infra/artifacts/artifact-store.js';
 import { inspectImage } from '../../reader/image-decoder.js';
+import { isPdf } from '../../reader/reader-protocol.js';
 import { JobLifecycle } from './job-lifecycle.js';
 import { jobOptionsSchema } from './job-options.js';
 import { decodeCursor, encodeCursor } from './list-cursor.js';
@@ -139,11 +140,6 @@ export class DocumentsService {
 }
 
 const PDF = 'application/pdf';
-
-/** PDF readers accept the header anywhere in the first kilobyte. */
-function isPdf(data: Buffer): boolean {
-  return data.subarray(0, 1024).includes('%PDF-');
-}
 
 function parseFields(fields: Record<string, string>) {
   const parsed = uploadFields.safeParse(fields);

@@ -35,11 +35,13 @@ describe('selectPages', () => {
     expect(selectPages(undefined, 3, 10)).toEqual([1, 2, 3]);
     expect(selectPages('7,1-3,2', 9, 10)).toEqual([1, 2, 3, 7]);
     expect(selectPages('4-', 6, 10)).toEqual([4, 5, 6]);
-    expect(selectPages('2-100', 5, 10)).toEqual([2, 3, 4, 5]);
+    expect(selectPages('2-', 5, 10)).toEqual([2, 3, 4, 5]);
   });
 
   it('refuses a page the document does not have', () => {
     expect(code(() => selectPages('1-3,7', 5, 10))).toBe(ErrorCode.PAGES_OUT_OF_RANGE);
+    expect(code(() => selectPages('2-100', 5, 10))).toBe(ErrorCode.PAGES_OUT_OF_RANGE);
+    expect(code(() => selectPages('6-', 5, 10))).toBe(ErrorCode.PAGES_OUT_OF_RANGE);
   });
 
   it('refuses more pages than MAX_PAGES without listing them first', () => {

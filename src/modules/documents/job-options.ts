@@ -47,16 +47,17 @@ function parseRanges(value: string): Range[] {
  *   TOO_MANY_PAGES when more than `maxPages` would be processed.
  */
 export function selectPages(pages: string | undefined, pageCount: number, maxPages: number): number[] {
-  const ranges: Range[] = (pages === undefined ? [[1, pageCount]] : parseRanges(pages))
-    .map(([from, to]): Range => [from, Math.min(to, pageCount)])
-    .sort((a, b) => a[0] - b[0]);
-  const beyond = ranges.find(([from, to]) => from > pageCount || to < from);
+  const requested = pages === undefined ? [[1, pageCount] as Range] : parseRanges(pages);
+  const beyond = requested.find(([from, to]) => Math.max(from, Number.isFinite(to) ? to : from) > pageCount);
   if (beyond) {
+    const page = beyond[0] > pageCount ? beyond[0] : beyond[1];
     throw new DocumentError(
       ErrorCode.PAGES_OUT_OF_RANGE,
-      `Page ${beyond[0]} was requested; the document has ${pageCount} page${pageCount === 1 ? '' : 's'}.`,
+      `Page ${page} was requested; the document has ${pageCount} page${pageCount === 1 ? '' : 's'}.`,
     );
   }
+  // Open ranges (`5-`) end at the last page.
+  const ranges = requested.map(([from, to]): Range => [from, Math.min(to, pageCount)]).sort((a, b) => a[0] - b[0]);
   // Merge overlapping ranges so the count is exact.
   const merged: Range[] = [];
   for (const [from, to] of ranges) {

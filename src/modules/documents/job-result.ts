@@ -1,5 +1,4 @@
-import type { OcrLine } from '../../ocr/ocr-types.js';
-import type { Rotation } from '../../reader/document-types.js';
+import type { OcrLine, Rotation } from '../../ocr/ocr-types.js';
 
 /** Where a page's text came from. */
 export type PageSource = 'text-layer' | 'ocr';

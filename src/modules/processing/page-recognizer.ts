@@ -29,10 +29,12 @@ export class PageRecognizer {
         const { width, height, dpi, text, lines } = content;
         return { number, status: 'SUCCEEDED', source: 'text-layer', rotation: 0, result: { width, height, dpi, text, confidence: 100, lines }, timings };
       }
-      const page = await this.ocr.recognize(content.image, { signal, orientation: 'auto' });
+      const { image, rotation } = await this.ocr.upright(content.image, { signal });
+      timings.orientation = lap();
+      const page = await this.ocr.recognize(image, { signal });
       timings.ocr = lap();
       const result = scaled(page, content.width / content.imageWidth);
-      return { number, status: 'SUCCEEDED', source: 'ocr', rotation: page.rotation, result: { ...result, dpi: content.dpi }, timings };
+      return { number, status: 'SUCCEEDED', source: 'ocr', rotation, result: { ...result, dpi: content.dpi }, timings };
     } catch (error) {
       if (!(error instanceof DocumentError)) throw error;
       timings.failed = lap();

@@ -1,0 +1,124 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
+import type { PageContent, ReaderOptions } from './document-types.js';
+import type { ReaderReply, ReaderRequest } from './reader-protocol.js';
+
+/**
+ * V8 heap the reader's thread may use. pdf.js keeps its parsed objects there;
+ * a PDF built to exhaust it ends the thread (and fails the job), not the process.
+ */
+const THREAD_HEAP_MB = 512;
+
+interface Pending {
+  resolve: (value: ReaderReply['value']) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * An uploaded document opened in a worker thread of its own, yielding its
+ * pages one at a time. One thread per document: opening costs a thread start
+ * (tens of milliseconds), and closing it returns everything that reading
+ * allocated, which a long-lived process could not otherwise count on.
+ */
+export class DocumentReader {
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(
+    private readonly thread: Worker,
+    private readonly pending: Map<number, Pending>,
+    readonly mediaType: string,
+    readonly pageCount: number,
+  ) {
+    thread.once('exit', () => (this.closed = true));
+  }
+
+  /**
+   * Opens the document. Resolves once its type and page count are known.
+   *
+   * @throws DocumentError UNSUPPORTED_MEDIA_TYPE, CORRUPT_FILE, PASSWORD_REQUIRED,
+   *   PASSWORD_INCORRECT, or DOCUMENT_TOO_COMPLEX when reading it exhausts the thread's memory.
+   */
+  static open(data: Buffer, options: ReaderOptions): Promise<DocumentReader> {
+    const thread = new Worker(readerThreadFile(), {
+      workerData: { data, options },
+      resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB },
+      stdout: true, // pdf.js's own warnings must not reach the service's log stream raw
+    });
+    thread.stdout.resume();
+    // Calls in flight, by id; 0 is the opening itself.
+    const pending = new Map<number, Pending>();
+    const failAll = (error: Error) => {
+      for (const call of pending.values()) call.reject(error);
+      pending.clear();
+    };
+    thread.on('message', (reply: ReaderReply) => {
+      const call = pending.get(reply.id);
+      pending.delete(reply.id);
+      if (reply.error) call?.reject(toError(reply.error));
+      else call?.resolve(reply.value);
+    });
+    thread.on('error', (error: Error & { code?: string }) => failAll(threadError(error)));
+    thread.on('exit', () => failAll(new AppError(ErrorCode.INTERNAL, 'The document reader stopped')));
+    return new Promise<DocumentReader>((resolve, reject) => {
+      pending.set(0, {
+        resolve: (value) => {
+          const { mediaType, pageCount } = value as { mediaType: string; pageCount: number };
+          resolve(new DocumentReader(thread, pending, mediaType, pageCount));
+        },
+        reject: (error) => {
+          void thread.terminate();
+          reject(error);
+        },
+      });
+    });
+  }
+
+  /** One page, 1-based: its text layer, or an image ready for OCR. */
+  page(number: number): Promise<PageContent> {
+    if (this.closed) return Promise.reject(new AppError(ErrorCode.INTERNAL, 'The document reader is closed'));
+    const id = this.nextId++;
+    return new Promise<PageContent>((resolve, reject) => {
+      this.pending.set(id, { resolve: (value) => resolve(revive(value as PageContent)), reject });
+      this.thread.postMessage({ id, page: number } satisfies ReaderRequest);
+    });
+  }
+
+  /** Ends the thread and everything it holds. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.thread.terminate();
+  }
+}
+
+/**
+ * The thread's entry file: compiled beside this module in `dist/`. Under the
+ * test runner this module is the TypeScript source, which a worker thread
+ * cannot load, so the compiled copy in `dist/` is used (the test script
+ * builds first).
+ */
+export function readerThreadFile(): URL {
+  const beside = new URL('./reader.worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(beside))) return beside;
+  return pathToFileURL(fileURLToPath(beside).replace(/\/src\/reader\/reader\.worker\.js$/, '/dist/reader/reader.worker.js'));
+}
+
+function toError(error: NonNullable<ReaderReply['error']>): Error {
+  return error.document ? new DocumentError(error.code as ErrorCode, error.message) : new AppError(error.code as ErrorCode, error.message);
+}
+
+function threadError(error: Error & { code?: string }): Error {
+  if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return new DocumentError(ErrorCode.DOCUMENT_TOO_COMPLEX, 'Reading the document needed more memory than is allowed.');
+  }
+  return new AppError(ErrorCode.INTERNAL, `The document reader failed: ${error.message}`);
+}
+
+/** Buffers cross the thread boundary as plain Uint8Arrays. */
+function revive(page: PageContent): PageContent {
+  if (page.kind !== 'image') return page;
+  const { image } = page as { image: Uint8Array };
+  return { ...page, image: Buffer.from(image.buffer, image.byteOffset, image.byteLength) };
+}

@@ -1,0 +1,20 @@
+import type { PageContent } from './document-types.js';
+
+/** Asks the reader's thread for one page (1-based). */
+export interface ReaderRequest {
+  id: number;
+  page: number;
+}
+
+/** The thread's answer; id 0 answers the opening itself. */
+export interface ReaderReply {
+  id: number;
+  value?: PageContent | { mediaType: string; pageCount: number };
+  /** A failure, as the thread classified it: `document` ones are the file's fault. */
+  error?: { code: string; message: string; document: boolean };
+}
+
+/** PDF readers accept the `%PDF-` header anywhere in the first kilobyte. */
+export function isPdf(data: Uint8Array): boolean {
+  return Buffer.from(data.buffer, data.byteOffset, Math.min(data.byteLength, 1024)).includes('%PDF-');
+}

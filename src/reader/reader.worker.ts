@@ -1,0 +1,42 @@
+// The reader's thread: opens one document and answers page requests until it
+// is terminated. Everything CPU-heavy about reading (pdf.js parsing and
+// rendering, the BMP decoder, PNG encoding) runs here, never on the event loop
+// that renews BullMQ's locks, and whatever it allocated goes when the thread ends.
+import { parentPort, workerData } from 'node:worker_threads';
+import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
+import type { ReaderOptions } from './document-types.js';
+import { openImage } from './image-document.js';
+import { sniffImageType } from './media-type.js';
+import type { OpenDocument } from './open-document.js';
+import { openPdf } from './pdf-document.js';
+import { isPdf, type ReaderReply, type ReaderRequest } from './reader-protocol.js';
+
+const { data, options } = workerData as { data: Uint8Array; options: ReaderOptions };
+const port = parentPort!;
+
+async function open(): Promise<OpenDocument> {
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (isPdf(bytes)) return openPdf(data, options);
+  const mediaType = sniffImageType(bytes);
+  if (!mediaType) throw new DocumentError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'The file is not a PDF or a supported image.');
+  return openImage(bytes, mediaType, options);
+}
+
+function failure(error: unknown): ReaderReply['error'] {
+  if (error instanceof AppError) return { code: error.code, message: error.message, document: error instanceof DocumentError };
+  return { code: ErrorCode.INTERNAL, message: error instanceof Error ? error.message : String(error), document: false };
+}
+
+const opened = open();
+opened.then(
+  (doc) => port.postMessage({ id: 0, value: { mediaType: doc.mediaType, pageCount: doc.pageCount } } satisfies ReaderReply),
+  (error: unknown) => port.postMessage({ id: 0, error: failure(error) } satisfies ReaderReply),
+);
+port.on('message', (request: ReaderRequest) => {
+  opened
+    .then((doc) => doc.page(request.page))
+    .then(
+      (value) => port.postMessage({ id: request.id, value } satisfies ReaderReply),
+      (error: unknown) => port.postMessage({ id: request.id, error: failure(error) } satisfies ReaderReply),
+    );
+});
