@@ -33,7 +33,14 @@ export interface AppConfig {
   /** The worker's sweep for jobs Redis forgot or whose worker was lost. */
   reconcile: { intervalMs: number; graceMs: number; leaseMs: number };
   artifacts: { type: 'local'; path: string };
-  ocr: { workers: number; timeoutMs: number; recycleAfter: number; recycleAboveRssBytes: number };
+  ocr: {
+    workers: number;
+    timeoutMs: number;
+    recycleAfter: number;
+    recycleAbovePixels: number;
+    /** Absent: no RSS threshold. */
+    recycleAboveRssBytes?: number;
+  };
   /** Upload, image and document caps; `image` is checked at upload and again in the worker. */
   limits: {
     maxUploadBytes: number;
@@ -88,7 +95,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
   if (problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data!;
   const cores = availableParallelism();
-  const workers = e.OCR_WORKERS ?? cores;
   return deepFreeze({
     mode: e.MODE,
     env: e.SERVICE_ENV,
@@ -116,10 +122,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
     reconcile: { intervalMs: e.RECONCILE_INTERVAL_MS, graceMs: e.RECONCILE_GRACE_MS, leaseMs: e.JOB_LEASE_MS },
     artifacts: { type: e.ARTIFACT_STORE_TYPE, path: e.ARTIFACT_STORE_PATH },
     ocr: {
-      workers,
+      workers: e.OCR_WORKERS ?? cores,
       timeoutMs: e.OCR_TIMEOUT_MS,
       recycleAfter: e.OCR_RECYCLE_AFTER,
-      recycleAboveRssBytes: (e.OCR_RECYCLE_RSS_MB ?? 300 + 400 * workers) * 1024 * 1024,
+      recycleAbovePixels: e.OCR_RECYCLE_ABOVE_PIXELS,
+      recycleAboveRssBytes: e.OCR_RECYCLE_RSS_MB && e.OCR_RECYCLE_RSS_MB * 1024 * 1024,
     },
     limits: {
       maxUploadBytes: e.MAX_UPLOAD_BYTES,

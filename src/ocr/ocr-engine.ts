@@ -56,6 +56,8 @@ export function defaultLangPath(): string {
 export class OcrEngine {
   /** Recognitions started on this engine, for recycling. */
   jobs = 0;
+  /** Pixels of the largest image this engine has been given: its wasm heap grew to fit it. */
+  largestImage = 0;
   private dead = false;
   private failCurrent?: (error: Error) => void;
 

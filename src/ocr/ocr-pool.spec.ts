@@ -178,6 +178,38 @@ describe('OcrPool cancellation and failures', () => {
     }
   });
 
+  it('replaces an engine after an image larger than recycleAbovePixels, and only then', async () => {
+    const [, threads] = await capturingThreads(async () => {
+      const pool = await OcrPool.create({ size: 1, recycleAbovePixels: 500_000 });
+      try {
+        await pool.recognize(await render(['Small page'])); // 1000 x 204: kept
+        const large = await render(['Large page'], 1400, 150); // 1400 x 480: replaced after
+        expect((await pool.recognize(large)).text.trim()).toBe('Large page');
+        expect((await pool.recognize(await render(['After 3']))).text.trim()).toBe('After 3');
+      } finally {
+        await pool.close();
+      }
+    });
+    expect(threads).toHaveLength(2);
+  });
+
+  it('finds which way up a page is, with a pool made for orientation', async () => {
+    const pool = await OcrPool.create({ size: 1, purpose: 'orientation' });
+    try {
+      const lines = Array.from({ length: 8 }, (_, i) => `Line ${i + 1} of ordinary text to read the right way up`);
+      const upright = await render(lines, 1600, 40);
+      for (const turn of [0, 90, 180, 270]) {
+        const { rotation, confidence } = await pool.detectOrientation(await sharp(upright).rotate(turn).png().toBuffer());
+        expect(rotation).toBe((360 - turn) % 360);
+        expect(confidence).toBeGreaterThan(1);
+      }
+      // Too little text to tell: no turn, no confidence.
+      expect(await pool.detectOrientation(await render(['OK'], 300, 40))).toEqual({ rotation: 0, confidence: 0 });
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('close() rejects running and queued calls and refuses new ones', async () => {
     const pool = await OcrPool.create({ size: 1 });
     const busy = await busyPage();

@@ -38,6 +38,7 @@ export class OcrPool {
     private readonly size: number,
     private readonly recognizeTimeoutMs: number,
     private readonly recycleAfter: number,
+    private readonly recycleAbovePixels: number,
     private readonly recycleAboveRssBytes: number,
     engines: OcrEngine[],
   ) {
@@ -80,8 +81,9 @@ export class OcrPool {
       await Promise.all(engines.map((engine) => engine.terminate()));
       throw failure.reason;
     }
+    const recycleAbovePixels = options.recycleAbovePixels ?? Number.POSITIVE_INFINITY;
     const recycleAboveRssBytes = options.recycleAboveRssBytes ?? Number.POSITIVE_INFINITY;
-    return new OcrPool(config, size, recognizeTimeoutMs, recycleAfter, recycleAboveRssBytes, engines);
+    return new OcrPool(config, size, recognizeTimeoutMs, recycleAfter, recycleAbovePixels, recycleAboveRssBytes, engines);
   }
 
   /**
@@ -111,6 +113,7 @@ export class OcrPool {
       this.release(engine);
       throw dimensions;
     }
+    engine.largestImage = Math.max(engine.largestImage, dimensions.width * dimensions.height);
     return { ...dimensions, ...(await this.run(engine, (e) => e.recognize(image), signal)) };
   }
 
@@ -208,7 +211,9 @@ export class OcrPool {
   /** Hands a healthy engine to the next waiter, or parks it. */
   private release(engine: OcrEngine): void {
     // A fresh engine (jobs 0) is never the one that grew: replacing it would loop.
-    const grown = engine.jobs > 0 && process.memoryUsage.rss() > this.recycleAboveRssBytes;
+    const grown =
+      engine.largestImage > this.recycleAbovePixels ||
+      (engine.jobs > 0 && process.memoryUsage.rss() > this.recycleAboveRssBytes);
     if (this.closed || !engine.alive || engine.jobs >= this.recycleAfter || grown) {
       this.discard(engine);
       return;

@@ -72,10 +72,16 @@ export interface OcrPoolOptions {
   /** Jobs an engine runs before it is replaced, bounding wasm heap growth. Default 100. */
   recycleAfter?: number;
   /**
-   * After a call, the engine that ran it is replaced when the process's RSS
-   * exceeds this many bytes: a tesseract.js engine's wasm memory grows to fit
-   * the largest image it has seen and is only given back when its thread ends.
-   * The engine that just finished is the one most likely to have grown. Default: never.
+   * An engine that has recognised an image of more pixels than this is replaced
+   * after that call: its wasm memory grew to fit the image and is only given
+   * back when its thread ends. Measured: idle 305 MB RSS with one engine, 421 MB
+   * after an 8.7 MP page (A4 at 300 dpi), 481 MB after 12 MP. Default: never.
+   */
+  recycleAbovePixels?: number;
+  /**
+   * After a call, the engine that ran it is also replaced when the process's
+   * RSS exceeds this many bytes (the engine that just finished is the one most
+   * likely to have grown). Default: never.
    */
   recycleAboveRssBytes?: number;
   /** `orientation`: engines for {@link OcrPool.detectOrientation} (legacy core, `osd` model). Default `text`. */

@@ -43,6 +43,10 @@ export interface PrepareOptions {
 
 const SUPPORTED = 'PNG, JPEG, TIFF, WebP, BMP or GIF';
 
+// libvips keeps recent operations (up to 50 MB) for reuse; every page here is a
+// new image, so the cache only held memory after large pages.
+sharp.cache(false);
+
 /**
  * 'error' rather than sharp's default 'warning': both reject truncated and
  * corrupt pixel data, but 'warning' also rejects JPEGs with a malformed EXIF

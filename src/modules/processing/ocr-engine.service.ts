@@ -15,11 +15,13 @@ import type { OcrPage, RecognizeOptions, Rotation } from '../../ocr/ocr-types.js
 const MIN_ORIENTATION_CONFIDENCE = 1;
 
 /**
- * Orientation detection reads a copy at most this large: OSD needs the shape
- * of text lines, not fine detail, and its time grows with the pixels
- * (an A4 page at 300 dpi took 0.9 s at full size).
+ * Orientation detection reads a copy at most this large, about an A4 page at
+ * 100 dpi: OSD needs the shape of text lines, not fine detail (the corpus's
+ * turned scans rendered at 100 dpi were detected at confidence 8.5–12.5), and
+ * its time and its engine's memory grow with the pixels (an A4 page at 300 dpi
+ * took 0.9 s at full size).
  */
-const ORIENTATION_MAX_PIXELS = 2_000_000;
+const ORIENTATION_MAX_PIXELS = 1_000_000;
 
 /**
  * Owns the worker process's OCR engines: created once at start-up, reused by
@@ -35,9 +37,15 @@ export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     const { ocr } = this.config;
-    const common = { recognizeTimeoutMs: ocr.timeoutMs, recycleAfter: ocr.recycleAfter, recycleAboveRssBytes: ocr.recycleAboveRssBytes };
+    const common = { recognizeTimeoutMs: ocr.timeoutMs, recycleAfter: ocr.recycleAfter };
     [this.text, this.orientation] = await Promise.all([
-      OcrPool.create({ ...common, size: ocr.workers }),
+      OcrPool.create({
+        ...common,
+        size: ocr.workers,
+        recycleAbovePixels: ocr.recycleAbovePixels,
+        recycleAboveRssBytes: ocr.recycleAboveRssBytes,
+      }),
+      // Fed samples of at most ORIENTATION_MAX_PIXELS, so its heap stays small.
       OcrPool.create({ ...common, size: 1, purpose: 'orientation' }),
     ]);
   }

@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { corpusHas, corpusPath } from '../../test/support/corpus.js';
+import { encryptPdf, multiPageTiff, textPdf } from '../../test/support/documents.js';
+import { DocumentError, ErrorCode } from '../common/app-error.js';
+import { DocumentReader } from './document-reader.js';
+import type { ReaderOptions } from './document-types.js';
+
+const OPTIONS: ReaderOptions = {
+  image: { maxPixels: 50_000_000, maxDimension: 20_000 },
+  pdf: { dpi: 300, maxPagePixels: 35_000_000 },
+  ocrMaxPixels: 12_000_000,
+};
+
+async function withReader<T>(data: Buffer, fn: (reader: DocumentReader) => Promise<T>, options = OPTIONS): Promise<T> {
+  const reader = await DocumentReader.open(data, options);
+  try {
+    return await fn(reader);
+  } finally {
+    await reader.close();
+  }
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'no error';
+  } catch (error) {
+    expect(error).toBeInstanceOf(DocumentError);
+    return (error as DocumentError).code;
+  }
+}
+
+/** An uncompressed 24-bit BMP, which only the service's own JavaScript decoder reads. */
+function bmp(width: number, height: number): Buffer {
+  const stride = Math.ceil((width * 3) / 4) * 4;
+  const buf = Buffer.alloc(54 + stride * height);
+  buf.fill(0xff, 54); // white pixels
+  buf.write('BM', 0, 'latin1');
+  buf.writeUInt32LE(buf.length, 2);
+  buf.writeUInt32LE(54, 10);
+  buf.writeUInt32LE(40, 14);
+  buf.writeInt32LE(width, 18);
+  buf.writeInt32LE(height, 22);
+  buf.writeUInt16LE(1, 26);
+  buf.writeUInt16LE(24, 28);
+  return buf;
+}
+
+describe('DocumentReader', () => {
+  it('decodes a large BMP in its own thread, leaving the event loop free', async () => {
+    const histogram = monitorEventLoopDelay({ resolution: 10 });
+    histogram.enable();
+    const page = await withReader(bmp(6000, 6000), (reader) => reader.page(1)); // 36 MP, ~400 ms of JavaScript
+    histogram.disable();
+    expect(page).toMatchObject({ kind: 'image', width: 6000, height: 6000 });
+    // Right-sized for OCR: 12 MP at most, the same shape.
+    if (page.kind !== 'image') throw new Error('expected an image page');
+    expect(page.imageWidth * page.imageHeight).toBeLessThanOrEqual(12_000_000);
+    expect(page.imageWidth).toBe(page.imageHeight);
+    // Timers kept firing: no single stall anywhere near the decode's length.
+    expect(histogram.max / 1e6).toBeLessThan(150);
+  });
+
+  it('reads every page of a TIFF and only the first frame of other images', async () => {
+    const pages = await Promise.all(['#000', '#888', '#fff'].map((c) => sharp({ create: { width: 60, height: 40, channels: 3, background: c } }).png().toBuffer()));
+    await withReader(await multiPageTiff(pages), async (reader) => {
+      expect([reader.mediaType, reader.pageCount]).toEqual(['image/tiff', 3]);
+      const means = [];
+      for (const n of [1, 2, 3]) {
+        const page = await reader.page(n);
+        if (page.kind !== 'image') throw new Error('expected an image page');
+        means.push(Math.round((await sharp(page.image).stats()).channels[0]!.mean));
+      }
+      expect(means).toEqual([0, 136, 255]);
+    });
+  });
+
+  it('answers a PDF’s password problems and refuses what is not a document', async () => {
+    const pdf = await encryptPdf(await textPdf([['locked']]), 'pw');
+    expect(await codeOf(DocumentReader.open(pdf, OPTIONS))).toBe(ErrorCode.PASSWORD_REQUIRED);
+    expect(await codeOf(DocumentReader.open(pdf, { ...OPTIONS, password: 'nope' }))).toBe(ErrorCode.PASSWORD_INCORRECT);
+    const text = await withReader(pdf, (reader) => reader.page(1), { ...OPTIONS, password: 'pw' });
+    expect(text).toMatchObject({ kind: 'text', text: 'locked' });
+    expect(await codeOf(DocumentReader.open(Buffer.from('%PDF-1.4\n%%EOF\n'), OPTIONS))).toBe(ErrorCode.CORRUPT_FILE);
+    expect(await codeOf(DocumentReader.open(Buffer.from('just some text, long enough'), OPTIONS))).toBe(ErrorCode.UNSUPPORTED_MEDIA_TYPE);
+  });
+
+  it('refuses a page too large to render from its size, and renders one that fits', async () => {
+    const pdf = await textPdf([[], []], { width: 595, height: 842 });
+    const small = { ...OPTIONS, pdf: { dpi: 300, maxPagePixels: 1_000_000 } };
+    await withReader(pdf, async (reader) => {
+      expect(await codeOf(reader.page(1))).toBe(ErrorCode.PAGE_TOO_LARGE);
+    }, small);
+    const page = await withReader(pdf, (reader) => reader.page(2));
+    expect(page).toMatchObject({ kind: 'image', width: 2479, height: 3508, dpi: 300 });
+  });
+
+  it('fails calls cleanly when its thread is gone', async () => {
+    const reader = await DocumentReader.open(await textPdf([['x']]), OPTIONS);
+    await reader.close();
+    await expect(reader.page(1)).rejects.toMatchObject({ code: ErrorCode.INTERNAL });
+  });
+});
+
+const pdfs = corpusHas('pdfs/pdfs.json', 'document-reader-corpus');
+const normalise = (text: string) => text.normalize('NFKC').replace(/\s+/g, ' ').trim();
+
+describe.skipIf(!pdfs)('DocumentReader on the shared corpus', () => {
+  interface Entry {
+    file: string;
+    password: string | null;
+    gt_file: string | null;
+    kind: string;
+  }
+  const entries: Entry[] = pdfs ? JSON.parse(readFileSync(corpusPath('pdfs/pdfs.json'), 'utf8')) : [];
+  const exact = entries.filter((e) => e.gt_file?.endsWith('.page1.txt') && !e.kind.includes('scanned image only'));
+
+  it.each(exact.map((e) => [e.file, e] as const))('%s: page 1 text layer matches its ground truth', async (_, entry) => {
+    const page = await withReader(readFileSync(corpusPath('pdfs', entry.file)), (reader) => reader.page(1), {
+      ...OPTIONS,
+      password: entry.password ?? undefined,
+    });
+    expect(page.kind).toBe('text');
+    const truth = readFileSync(corpusPath('pdfs', entry.gt_file!), 'utf8');
+    expect(normalise(page.kind === 'text' ? page.text : '')).toBe(normalise(truth));
+  });
+
+  it('honours /Rotate: a rotated page is rendered and measured on its side', async () => {
+    await withReader(readFileSync(corpusPath('pdfs/pdfjs_rotation.pdf')), async (reader) => {
+      const [portrait, landscape] = [await reader.page(1), await reader.page(2)];
+      expect(portrait.width).toBeLessThan(portrait.height);
+      expect(landscape.width).toBeGreaterThan(landscape.height);
+    });
+  });
+
+  it.each(['edge/ocrmypdf/enormous.pdf', 'edge/ocrmypdf/hugemono.pdf'])('%s: refused from its size in seconds, memory back', async (file) => {
+    const before = process.memoryUsage.rss();
+    const started = performance.now();
+    const code = await withReader(readFileSync(corpusPath(file)), (reader) => codeOf(reader.page(1)));
+    console.log(`${file}: ${code} in ${Math.round(performance.now() - started)} ms, RSS ${Math.round((process.memoryUsage.rss() - before) / 2 ** 20)} MB over before`);
+    expect(code).toBe(ErrorCode.PAGE_TOO_LARGE);
+    expect(process.memoryUsage.rss() - before).toBeLessThan(100 * 2 ** 20);
+  });
+
+  it('reads an empty page as empty, and a file that is not a PDF as corrupt', async () => {
+    const empty = await withReader(readFileSync(corpusPath('edge/ocrmypdf/no_contents.pdf')), (reader) => reader.page(1));
+    expect(empty.kind).toBe('image');
+    expect(await codeOf(DocumentReader.open(readFileSync(corpusPath('edge/ocrmypdf/invalid.pdf')), OPTIONS))).toBe(ErrorCode.CORRUPT_FILE);
+  });
+});
