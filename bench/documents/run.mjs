@@ -117,7 +117,7 @@ try {
   const mean = (xs) => `${((xs.reduce((a, b) => a + b, 0) / xs.length) * 100).toFixed(1)}%`;
   console.log(`${PAGES}-page scanned PDF (A4, ${DPI} dpi), one engine / one process, pages in sequence\n`);
   console.log('stage                       ocrflow     per page');
-  for (const [stage, ms] of [['open (thread + pdf.js)', totals.open ?? 0], ['read (render + right-size)', sum('read')], ['OCR (incl. orientation)', sum('ocr')], ['save (checkpoint + event)', totals.save ?? 0]]) {
+  for (const [stage, ms] of [['open (thread + pdf.js)', totals.open ?? 0], ['read (render + right-size)', sum('read')], ['orientation (OSD)', sum('orientation')], ['OCR', sum('ocr')], ['save (checkpoint + event)', totals.save ?? 0]]) {
     console.log(`${stage.padEnd(26)} ${fmt(ms)}  ${fmt(ms / PAGES)}`);
   }
   console.log(`${'upload → SUCCEEDED'.padEnd(26)} ${fmt(wall)}  ${fmt(wall / PAGES)}`);
