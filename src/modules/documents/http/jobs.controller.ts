@@ -27,7 +27,7 @@ const jobId = new ParseUUIDPipe({
 
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  status: z.enum(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']).optional(),
+  status: z.enum(['QUEUED', 'RUNNING', 'SUCCEEDED', 'PARTIAL', 'FAILED', 'CANCELLED']).optional(),
   cursor: z.string().min(1).max(200).optional(),
 });
 
