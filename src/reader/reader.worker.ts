@@ -8,7 +8,6 @@ import type { ReaderOptions } from './document-types.js';
 import { openImage } from './image-document.js';
 import { sniffImageType } from './media-type.js';
 import type { OpenDocument } from './open-document.js';
-import { openPdf } from './pdf-document.js';
 import { isPdf, type ReaderReply, type ReaderRequest } from './reader-protocol.js';
 
 const { data, options } = workerData as { data: Uint8Array; options: ReaderOptions };
@@ -16,7 +15,8 @@ const port = parentPort!;
 
 async function open(): Promise<OpenDocument> {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (isPdf(bytes)) return openPdf(data, options);
+  // pdf.js and the canvas binding load only for PDFs: an image's thread starts faster.
+  if (isPdf(bytes)) return (await import('./pdf-document.js')).openPdf(data, options);
   const mediaType = sniffImageType(bytes);
   if (!mediaType) throw new DocumentError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'The file is not a PDF or a supported image.');
   return openImage(bytes, mediaType, options);
