@@ -52,6 +52,7 @@ export const envSchema = z.object({
   OCR_RECYCLE_ABOVE_PIXELS: positiveInt.default(9_000_000),
   OCR_RECYCLE_RSS_MB: positiveInt.optional(),
   OCR_MAX_PIXELS: positiveInt.default(12_000_000),
+  OCR_DESKEW: bool.default(true),
 
   MAX_UPLOAD_BYTES: positiveInt.default(20 * 1024 * 1024),
   MAX_IMAGE_PIXELS: positiveInt.default(50_000_000),

@@ -40,6 +40,8 @@ export interface AppConfig {
     recycleAbovePixels: number;
     /** Absent: no RSS threshold. */
     recycleAboveRssBytes?: number;
+    /** Straighten slightly tilted scans before reading. */
+    deskew: boolean;
   };
   /** Upload, image and document caps; `image` is checked at upload and again in the worker. */
   limits: {
@@ -127,6 +129,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       recycleAfter: e.OCR_RECYCLE_AFTER,
       recycleAbovePixels: e.OCR_RECYCLE_ABOVE_PIXELS,
       recycleAboveRssBytes: e.OCR_RECYCLE_RSS_MB && e.OCR_RECYCLE_RSS_MB * 1024 * 1024,
+      deskew: e.OCR_DESKEW,
     },
     limits: {
       maxUploadBytes: e.MAX_UPLOAD_BYTES,

@@ -7,7 +7,11 @@ import { createWorker, OEM, type Bbox, type Page, type PSM, type Worker } from '
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import type { BBox, OcrLine, OcrPage, OcrPageSegMode, Rotation } from './ocr-types.js';
 
-/** An OCR result before the pool adds the image size. */
+/**
+ * An OCR result before the pool adds the image size. When Tesseract
+ * straightened the image (`skew` not 0), boxes are in the straightened image's
+ * pixels, turned `skew` degrees anticlockwise about the centre.
+ */
 export type RecognizedText = Omit<OcrPage, 'width' | 'height'>;
 
 /** Everything an engine needs to start; resolved from `OcrPoolOptions` by the pool. */
@@ -21,6 +25,8 @@ export interface OcrEngineConfig {
    * Tesseract's legacy core with the `osd` model (OSD has no LSTM version).
    */
   purpose: 'text' | 'orientation';
+  /** See `OcrPoolOptions.deskew`. */
+  deskew: boolean;
 }
 
 /** Tesseract's orientation and script detection for one image. */
@@ -64,6 +70,7 @@ export class OcrEngine {
   private constructor(
     private readonly worker: Worker,
     private readonly thread: Thread | undefined,
+    private readonly deskew: boolean,
   ) {
     // tesseract.js assigns `onerror`, which a Node worker thread ignores: without
     // these listeners an uncaught exception in the thread (a wasm abort, say)
@@ -136,7 +143,7 @@ export class OcrEngine {
     try {
       const worker = await Promise.race([pending, failure, timeout]);
       starting = false;
-      const engine = new OcrEngine(worker, thread ?? (worker as unknown as { worker?: Thread }).worker);
+      const engine = new OcrEngine(worker, thread ?? (worker as unknown as { worker?: Thread }).worker, config.deskew);
       // debug_file: Tesseract's diagnostics ("Detected 39 diacritics", "Estimating
       // resolution") go to stdout otherwise, bypassing the service's logger.
       await worker.setParameters({ tessedit_pageseg_mode: String(config.psm) as PSM, debug_file: '/dev/null' });
@@ -162,7 +169,8 @@ export class OcrEngine {
    */
   recognize(image: Buffer): Promise<RecognizedText> {
     return this.track(async () => {
-      const result = await this.worker.recognize(image, {}, { text: true, blocks: true }).catch((data: unknown) => {
+      const options = { rotateAuto: this.deskew };
+      const result = await this.worker.recognize(image, options, { text: true, blocks: true }).catch((data: unknown) => {
         throw engineError(data);
       });
       return toRecognizedText(result.data);
@@ -249,5 +257,7 @@ function toRecognizedText(result: Page): RecognizedText {
       }
     }
   }
-  return { text: result.text, confidence: result.confidence, lines };
+  // tesseract.js turned the image rotateRadians clockwise to straighten it.
+  const skew = -((result.rotateRadians ?? 0) * 180) / Math.PI;
+  return { text: result.text, confidence: result.confidence, lines, skew };
 }

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import { defaultLangPath, OcrEngine, osdLangPath, type DetectedOrientation, type OcrEngineConfig } from './ocr-engine.js';
-import type { OcrPage, OcrPoolOptions, RecognizeOptions } from './ocr-types.js';
+import type { BBox, OcrPage, OcrPoolOptions, RecognizeOptions } from './ocr-types.js';
 
 interface Waiter {
   resolve: (engine: OcrEngine) => void;
@@ -70,6 +70,7 @@ export class OcrPool {
       psm: options.psm ?? 6,
       createTimeoutMs: positive('createTimeoutMs', options.createTimeoutMs ?? 30_000),
       purpose,
+      deskew: options.deskew ?? false,
     };
     const recognizeTimeoutMs = positive('recognizeTimeoutMs', options.recognizeTimeoutMs ?? 120_000);
     const recycleAfter = positive('recycleAfter', options.recycleAfter ?? 100);
@@ -114,7 +115,7 @@ export class OcrPool {
       throw dimensions;
     }
     engine.largestImage = Math.max(engine.largestImage, dimensions.width * dimensions.height);
-    return { ...dimensions, ...(await this.run(engine, (e) => e.recognize(image), signal)) };
+    return unskewed({ ...dimensions, ...(await this.run(engine, (e) => e.recognize(image), signal)) });
   }
 
   /**
@@ -270,4 +271,31 @@ export class OcrPool {
     const cause = this.lastStartError instanceof Error ? `: ${this.lastStartError.message}` : '';
     return new AppError(ErrorCode.INTERNAL, `No OCR engine is available${cause}`);
   }
+}
+
+/**
+ * Boxes read on the straightened image, turned back into the image's own
+ * pixels: each corner rotated `skew` degrees clockwise about the centre, and
+ * the box around them.
+ */
+function unskewed(page: OcrPage): OcrPage {
+  if (page.skew === 0) return page;
+  const radians = (page.skew * Math.PI) / 180;
+  const [cos, sin] = [Math.cos(radians), Math.sin(radians)];
+  const [cx, cy] = [page.width / 2, page.height / 2];
+  const box = ({ x0, y0, x1, y1 }: BBox): BBox => {
+    const corners = [[x0, y0], [x1, y0], [x0, y1], [x1, y1]].map(([x, y]) => [
+      cx + (x - cx) * cos - (y - cy) * sin,
+      cy + (x - cx) * sin + (y - cy) * cos,
+    ]);
+    const clamp = (v: number, max: number) => Math.min(max, Math.max(0, Math.round(v)));
+    return {
+      x0: clamp(Math.min(...corners.map(([x]) => x)), page.width),
+      y0: clamp(Math.min(...corners.map(([, y]) => y)), page.height),
+      x1: clamp(Math.max(...corners.map(([x]) => x)), page.width),
+      y1: clamp(Math.max(...corners.map(([, y]) => y)), page.height),
+    };
+  };
+  const lines = page.lines.map((line) => ({ ...line, bbox: box(line.bbox), words: line.words.map((w) => ({ ...w, bbox: box(w.bbox) })) }));
+  return { ...page, lines };
 }

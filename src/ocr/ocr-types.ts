@@ -43,6 +43,12 @@ export interface OcrPage {
   confidence: number;
   /** Every line of every block and paragraph, top to bottom as Tesseract ordered them. */
   lines: OcrLine[];
+  /**
+   * Clockwise degrees the text stood tilted in the image, which Tesseract
+   * straightened before reading (pool option `deskew`); 0 when not asked or
+   * under 0.3 degrees. Boxes are in the image's own pixels either way.
+   */
+  skew: number;
 }
 
 /**
@@ -84,6 +90,12 @@ export interface OcrPoolOptions {
    * likely to have grown). Default: never.
    */
   recycleAboveRssBytes?: number;
+  /**
+   * Straighten slightly tilted text before reading. Measured: a page scanned
+   * 1.9 degrees askew read at 38.9 % CER without and 1.0 % with; 25 SROIE
+   * receipts took 13 % longer for the same median CER. Default false.
+   */
+  deskew?: boolean;
   /** `orientation`: engines for {@link OcrPool.detectOrientation} (legacy core, `osd` model). Default `text`. */
   purpose?: 'text' | 'orientation';
   /** Longest the creation of one engine may take. Default 30000 ms. */

@@ -113,6 +113,32 @@ describe('documents page by page: PDFs, TIFFs, turned scans, progress (MODE=all)
     for (const turn of [90, 180, 270]) expect(texts[turn]).toBe(texts[0]);
   });
 
+  it('straightens a page scanned a few degrees askew, and keeps its word boxes on the page as sent', async () => {
+    const upright = await textImage([
+      'A scanner feeds the sheet at a slant',
+      'and every line of text runs downhill',
+      'Invoice 2026-0417 total 1,984.20 EUR',
+    ]);
+    const { results: straight } = await process(upright);
+    const skewed = await sharp(upright).rotate(3, { background: '#ffffff' }).png().toBuffer();
+    const { results } = await process(skewed);
+    const [page] = results.pages;
+    expect(squash(page.text)).toBe(squash(straight.pages[0].text));
+    expect(page.skew).toBeCloseTo(3, 0);
+
+    // Where sharp's 3-degree clockwise turn put a word, about the centre: words
+    // far from it (first line's start, last line's end) moved 20-30 pixels.
+    const centre = (b: any) => [(b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2];
+    const [cx, cy] = [straight.pages[0].width / 2, straight.pages[0].height / 2];
+    const a = (3 * Math.PI) / 180;
+    for (const word of ['scanner', 'EUR']) {
+      const [x, y] = centre(words(straight.pages[0]).find((w) => w.text === word).bbox);
+      const expected = [page.width / 2 + (x - cx) * Math.cos(a) - (y - cy) * Math.sin(a), page.height / 2 + (x - cx) * Math.sin(a) + (y - cy) * Math.cos(a)];
+      const [gx, gy] = centre(words(page).find((w) => w.text === word).bbox);
+      expect(Math.hypot(gx - expected[0], gy - expected[1]), word).toBeLessThan(8);
+    }
+  });
+
   it('opens an encrypted PDF only with its password, and never shows the password', async () => {
     const pdf = await encryptPdf(await textPdf([['Confidential salary table']]), 's3cret-pw');
     const without = await process(pdf);

@@ -13,6 +13,8 @@ export interface PageText {
   text: string;
   /** Mean word confidence, 0–100; 100 for a text layer. */
   confidence: number;
+  /** OCR only: clockwise degrees the text stood askew, straightened before reading (`OCR_DESKEW`). */
+  skew?: number;
   lines: OcrLine[];
 }
 

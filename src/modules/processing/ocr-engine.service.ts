@@ -44,6 +44,7 @@ export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
         size: ocr.workers,
         recycleAbovePixels: ocr.recycleAbovePixels,
         recycleAboveRssBytes: ocr.recycleAboveRssBytes,
+        deskew: ocr.deskew,
       }),
       // Fed samples of at most ORIENTATION_MAX_PIXELS, so its heap stays small.
       OcrPool.create({ ...common, size: 1, purpose: 'orientation' }),

@@ -64,7 +64,8 @@ function stopwatch(): () => number {
 /** OCR output of a right-sized image, in the pixels of the page it came from. */
 function scaled(page: OcrPage, factor: number): PageText {
   const { width, height, text, confidence, lines } = page;
-  if (factor === 1) return { width, height, text, confidence, lines };
+  const skew = Math.round(page.skew * 100) / 100;
+  if (factor === 1) return { width, height, text, confidence, skew, lines };
   const box = (b: BBox): BBox => ({
     x0: Math.round(b.x0 * factor),
     y0: Math.round(b.y0 * factor),
@@ -76,6 +77,7 @@ function scaled(page: OcrPage, factor: number): PageText {
     height: Math.round(height * factor),
     text,
     confidence,
+    skew,
     lines: lines.map((line) => ({ ...line, bbox: box(line.bbox), words: line.words.map((w) => ({ ...w, bbox: box(w.bbox) })) })),
   };
 }
