@@ -77,7 +77,7 @@ const child = spawn(process.execPath, [join(ROOT, 'dist/main.js')], {
 let log = '';
 child.stdout.on('data', (chunk) => (log += chunk));
 const base = `http://127.0.0.1:${port}`;
-const auth = { authorization: `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('bench').setExpirationTime('1h').sign(new TextEncoder().encode(SECRET))}` };
+const auth = { authorization: `Bearer ${await new SignJWT({ scope: 'jobs:read jobs:write' }).setProtectedHeader({ alg: 'HS256' }).setSubject('bench').setExpirationTime('1h').sign(new TextEncoder().encode(SECRET))}` };
 const db = new pg.Client({ connectionString: databaseUrl });
 try {
   for (let i = 0; ; i++) {

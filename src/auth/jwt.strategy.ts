@@ -1,29 +1,44 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import type { Principal } from './principal.js';
+import { principalFrom, type Principal } from './principal.js';
+import { TokenKeys, UnusableTokenError } from './token-keys.js';
 
-/** Verifies `Authorization: Bearer <JWT>` signed with HS256 and `JWT_SECRET`. */
+/**
+ * Verifies `Authorization: Bearer <JWT>` against the configured keys (see
+ * {@link TokenKeys}): signature, `exp` (required), `nbf`, issuer and audience
+ * when configured, each time check allowing `JWT_CLOCK_SKEW_SECONDS`.
+ */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  private static readonly logger = new Logger('Auth');
+
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    const keys = new TokenKeys(config.auth);
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.auth.jwtSecret,
-      algorithms: ['HS256'],
+      secretOrKeyProvider: (_request: unknown, token: string, done: (error: unknown, key?: string) => void) => {
+        keys.keyFor(token).then(
+          (key) => done(null, key),
+          (error: unknown) => {
+            // A token we cannot use is the client's problem; a key set we cannot fetch is ours.
+            if (!(error instanceof UnusableTokenError)) JwtStrategy.logger.warn(`token key unavailable: ${(error as Error).message}`);
+            done(error);
+          },
+        );
+      },
+      algorithms: keys.algorithms as never,
       issuer: config.auth.issuer,
       audience: config.auth.audience,
       ignoreExpiration: false,
+      jsonWebTokenOptions: { clockTolerance: config.auth.clockSkewSeconds },
     });
   }
 
-  /** Returning false rejects the token: a subject is what owns jobs, so it is required. */
-  validate(payload: { sub?: unknown }): Principal | false {
-    if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255) {
-      return false;
-    }
-    return { subject: payload.sub };
+  /** Returning false rejects the token. */
+  validate(payload: Record<string, unknown>): Principal | false {
+    return principalFrom(payload) ?? false;
   }
 }

@@ -15,6 +15,9 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
  */
 export const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET'] as const;
 
+/** Keys that may also be given as `NAME_FILE`: the secrets, and the token public key. */
+export const FILE_KEYS = [...SECRET_KEYS, 'JWT_PUBLIC_KEY'] as const;
+
 /**
  * Every environment variable the service reads, with its default.
  * `.env.example` mirrors this list; a unit test keeps the two in step.
@@ -29,7 +32,11 @@ export const envSchema = z.object({
 
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_PUBLIC_KEY: z.string().includes('-----BEGIN PUBLIC KEY-----', { message: 'must be a PEM public key' }).optional(),
+  JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  JWT_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
+  JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
 
@@ -68,6 +75,14 @@ export const envSchema = z.object({
   RATE_LIMIT_MAX: positiveInt.default(300),
   RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
+}).superRefine((env, ctx) => {
+  // Only the API checks tokens; a worker needs no key.
+  if (env.MODE !== 'worker' && !env.JWT_SECRET && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL) {
+    ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'one of JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL is required' });
+  }
+  if (env.SERVICE_ENV === 'prod' && env.JWT_JWKS_URL?.startsWith('http:')) {
+    ctx.addIssue({ code: 'custom', path: ['JWT_JWKS_URL'], message: 'must be https in prod' });
+  }
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,22 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...base, JWT_SECRET_FILE: '/nonexistent/secret' })).toEqual([
       'JWT_SECRET_FILE: cannot read the file it names',
     ]);
+  });
+
+  it('needs a token key outside worker mode: a secret, a public key (also from a file) or a key set', () => {
+    const { DATABASE_URL } = base;
+    expect(problemsOf({ DATABASE_URL })).toEqual(['JWT_SECRET: one of JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL is required']);
+    expect(loadConfig({ DATABASE_URL, MODE: 'worker' }).auth.jwtSecret).toBeUndefined();
+
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const file = join(tmpdir(), `ocrflow-public-key-${process.pid}.pem`);
+    writeFileSync(file, publicKey.export({ type: 'spki', format: 'pem' }));
+    expect(loadConfig({ DATABASE_URL, JWT_PUBLIC_KEY_FILE: file }).auth.publicKey).toContain('BEGIN PUBLIC KEY');
+    expect(problemsOf({ DATABASE_URL, JWT_PUBLIC_KEY: 'not a key' })).toEqual(['JWT_PUBLIC_KEY: must be a PEM public key']);
+
+    const jwks = 'http://issuer.internal/jwks.json';
+    expect(loadConfig({ DATABASE_URL, JWT_JWKS_URL: jwks }).auth.jwks).toEqual({ url: jwks, cooldownMs: 30_000 });
+    expect(problemsOf({ DATABASE_URL, JWT_JWKS_URL: jwks, SERVICE_ENV: 'prod' })).toEqual(['JWT_JWKS_URL: must be https in prod']);
   });
 
   it('lets the platform PORT win and accepts the legacy concurrency alias', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { envSchema, SECRET_KEYS, type Env, type Mode } from './config.schema.js';
+import { envSchema, FILE_KEYS, type Env, type Mode } from './config.schema.js';
 
 /** The typed, frozen configuration every part of the service reads. */
 export interface AppConfig {
@@ -22,7 +22,18 @@ export interface AppConfig {
   };
   databaseUrl: string;
   redisUrl: string;
-  auth: { jwtSecret: string; issuer?: string; audience?: string };
+  /** Bearer-token verification; at least one key source outside worker mode. */
+  auth: {
+    /** HS256 shared secret. */
+    jwtSecret?: string;
+    /** PEM public key (RSA: RS256, EC: ES256/384/512 by curve). */
+    publicKey?: string;
+    /** An issuer's JSON Web Key Set, fetched and cached; refetched on an unknown `kid` at most once per cooldown. */
+    jwks?: { url: string; cooldownMs: number };
+    clockSkewSeconds: number;
+    issuer?: string;
+    audience?: string;
+  };
   queue: {
     prefix: string;
     concurrency: number;
@@ -63,11 +74,11 @@ export class ConfigError extends Error {
 
 /**
  * Treats empty values as unset (so `.env.example` can list optional keys), and
- * resolves `NAME_FILE` for secret keys: Docker and Kubernetes mount secrets as files.
+ * resolves `NAME_FILE` for {@link FILE_KEYS}: Docker and Kubernetes mount secrets as files.
  */
 function normalise(env: NodeJS.ProcessEnv, problems: string[]): NodeJS.ProcessEnv {
   const resolved = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
-  for (const key of SECRET_KEYS) {
+  for (const key of FILE_KEYS) {
     const file = env[`${key}_FILE`];
     if (!file) continue;
     try {
@@ -113,7 +124,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
     },
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
-    auth: { jwtSecret: e.JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    auth: {
+      jwtSecret: e.JWT_SECRET,
+      publicKey: e.JWT_PUBLIC_KEY,
+      jwks: e.JWT_JWKS_URL ? { url: e.JWT_JWKS_URL, cooldownMs: e.JWT_JWKS_COOLDOWN_MS } : undefined,
+      clockSkewSeconds: e.JWT_CLOCK_SKEW_SECONDS,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+    },
     queue: {
       prefix: e.QUEUE_PREFIX,
       concurrency: e.QUEUE_CONCURRENCY ?? e.QUEUE_WORKER_CONCURRENCY ?? cores,

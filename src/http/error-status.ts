@@ -7,6 +7,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   FILE_REQUIRED: 400,
   FILE_EMPTY: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   JOB_NOT_FINISHED: 409,
   RESULT_UNAVAILABLE: 409,
@@ -22,6 +23,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   PASSWORD_INCORRECT: 422,
   DOCUMENT_TOO_COMPLEX: 422,
   RATE_LIMITED: 429,
+  QUOTA_EXCEEDED: 429,
   INTERNAL: 500,
   OCR_TIMEOUT: 500,
   QUEUE_UNAVAILABLE: 503,
@@ -32,6 +34,8 @@ export function codeForStatus(status: number): ErrorCode {
   switch (status) {
     case 401:
       return ErrorCode.UNAUTHORIZED;
+    case 403:
+      return ErrorCode.FORBIDDEN;
     case 404:
       return ErrorCode.NOT_FOUND;
     case 413:

@@ -94,9 +94,9 @@ export async function deleteQueueKeys(prefix: string): Promise<void> {
   }
 }
 
-/** A bearer token as a client would send it. */
-export async function token(subject: string, secret = JWT_SECRET): Promise<string> {
-  return new SignJWT({})
+/** A bearer token as a client would send it, allowed to read and write jobs unless `scope` says otherwise. */
+export async function token(subject: string, secret = JWT_SECRET, scope = 'jobs:read jobs:write'): Promise<string> {
+  return new SignJWT({ scope })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(subject)
     .setIssuedAt()

@@ -86,14 +86,14 @@ export class DocumentsService {
     }
   }
 
-  async get(ownerId: string, id: string): Promise<JobView> {
+  async get(ownerId: string | undefined, id: string): Promise<JobView> {
     const job = await this.jobs.findOwned(id, ownerId);
     if (!job) throw notFound();
     return jobView(job);
   }
 
   async list(
-    ownerId: string,
+    ownerId: string | undefined,
     query: { limit: number; status?: JobStatus; cursor?: string },
   ): Promise<{ items: JobView[]; nextCursor: string | null }> {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
@@ -111,7 +111,7 @@ export class DocumentsService {
     };
   }
 
-  async results(ownerId: string, id: string): Promise<ResultView> {
+  async results(ownerId: string | undefined, id: string): Promise<ResultView> {
     const job = await this.jobs.findOwnedWithResult(id, ownerId);
     if (!job) throw notFound();
     if (job.status === 'QUEUED' || job.status === 'RUNNING') {

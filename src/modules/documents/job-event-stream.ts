@@ -31,7 +31,7 @@ export class JobEventStream {
    * @param after the last event the client has (its `Last-Event-ID`), 0 for all.
    * @throws AppError NOT_FOUND for a job the owner cannot see.
    */
-  async follow(ownerId: string, jobId: string, after: number): Promise<Observable<MessageEvent>> {
+  async follow(ownerId: string | undefined, jobId: string, after: number): Promise<Observable<MessageEvent>> {
     if (!(await this.jobs.findOwned(jobId, ownerId))) throw new AppError(ErrorCode.NOT_FOUND, 'Job not found');
     return new Observable<MessageEvent>((subscriber) => {
       let last = after;

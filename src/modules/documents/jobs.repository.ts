@@ -28,19 +28,22 @@ export interface ListCursor {
 export class JobsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** A job the owner may see; another owner's job is indistinguishable from none. */
-  findOwned(id: string, ownerId: string): Promise<Job | null> {
+  /**
+   * A job the owner may see; another owner's job is indistinguishable from none.
+   * `ownerId` undefined (an admin) sees every owner's; the same holds below.
+   */
+  findOwned(id: string, ownerId: string | undefined): Promise<Job | null> {
     return this.prisma.job.findFirst({ where: { id, ownerId } });
   }
 
-  findOwnedWithResult(id: string, ownerId: string) {
+  findOwnedWithResult(id: string, ownerId: string | undefined) {
     return this.prisma.job.findFirst({
       where: { id, ownerId },
       include: { result: true, pages: { orderBy: { number: 'asc' } } },
     });
   }
 
-  listOwned(ownerId: string, opts: { limit: number; status?: JobStatus; after?: ListCursor }) {
+  listOwned(ownerId: string | undefined, opts: { limit: number; status?: JobStatus; after?: ListCursor }) {
     const { after } = opts;
     return this.prisma.job.findMany({
       where: {
@@ -66,5 +69,11 @@ export class JobsRepository {
       orderBy: { updatedAt: 'asc' },
       take: limit,
     });
+  }
+
+  /** How many jobs are in each status, every owner's. */
+  async countByStatus(): Promise<Record<string, number>> {
+    const groups = await this.prisma.job.groupBy({ by: ['status'], _count: { _all: true } });
+    return Object.fromEntries(groups.map((group) => [group.status, group._count._all]));
   }
 }

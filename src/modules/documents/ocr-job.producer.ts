@@ -59,4 +59,9 @@ export class OcrJobProducer {
     await this.enqueue(jobId);
     return true;
   }
+
+  /** Entries on the queue by state, for operators. */
+  counts(): Promise<Record<string, number>> {
+    return this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed');
+  }
 }

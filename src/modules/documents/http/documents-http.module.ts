@@ -2,12 +2,13 @@ import { Module } from '@nestjs/common';
 import { DocumentsModule } from '../documents.module.js';
 import { DocumentsService } from '../documents.service.js';
 import { JobEventStream } from '../job-event-stream.js';
+import { AdminController } from './admin.controller.js';
 import { JobsController } from './jobs.controller.js';
 
 /** The HTTP surface for documents: loaded in api and all modes only. */
 @Module({
   imports: [DocumentsModule],
-  controllers: [JobsController],
+  controllers: [JobsController, AdminController],
   providers: [DocumentsService, JobEventStream],
 })
 export class DocumentsHttpModule {}

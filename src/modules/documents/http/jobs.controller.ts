@@ -15,7 +15,8 @@ import {
 import type { Observable } from 'rxjs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { CurrentPrincipal, type Principal } from '../../../auth/principal.js';
+import { CurrentPrincipal, visibleOwner, type Principal } from '../../../auth/principal.js';
+import { RequireScope } from '../../../auth/public.decorator.js';
 import { AppError, ErrorCode } from '../../../common/app-error.js';
 import { DocumentsService } from '../documents.service.js';
 import { JobEventStream } from '../job-event-stream.js';
@@ -40,6 +41,7 @@ export class JobsController {
   ) {}
 
   @Post(['jobs', 'upload'])
+  @RequireScope('jobs:write')
   @HttpCode(202)
   async create(
     @CurrentPrincipal() principal: Principal,
@@ -52,6 +54,7 @@ export class JobsController {
   }
 
   @Get('jobs')
+  @RequireScope('jobs:read')
   list(@CurrentPrincipal() principal: Principal, @Query() query: Record<string, unknown>) {
     const parsed = listQuery.safeParse(query);
     if (!parsed.success) {
@@ -59,27 +62,30 @@ export class JobsController {
         errors: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
       });
     }
-    return this.documents.list(principal.subject, parsed.data);
+    return this.documents.list(visibleOwner(principal), parsed.data);
   }
 
   @Get('jobs/:id')
+  @RequireScope('jobs:read')
   get(@CurrentPrincipal() principal: Principal, @Param('id', jobId) id: string) {
-    return this.documents.get(principal.subject, id);
+    return this.documents.get(visibleOwner(principal), id);
   }
 
   @Get('jobs/:id/results')
+  @RequireScope('jobs:read')
   results(@CurrentPrincipal() principal: Principal, @Param('id', jobId) id: string) {
-    return this.documents.results(principal.subject, id);
+    return this.documents.results(visibleOwner(principal), id);
   }
 
   /** Server-sent events; `Last-Event-ID` (sent by EventSource on reconnect) resumes after that event. */
   @Sse('jobs/:id/events')
+  @RequireScope('jobs:read')
   follow(
     @CurrentPrincipal() principal: Principal,
     @Param('id', jobId) id: string,
     @Headers('last-event-id') lastEventId?: string,
   ): Promise<Observable<MessageEvent>> {
     const after = /^\d{1,9}$/.test(lastEventId ?? '') ? Number(lastEventId) : 0;
-    return this.events.follow(principal.subject, id, after);
+    return this.events.follow(visibleOwner(principal), id, after);
   }
 }

@@ -1,0 +1,21 @@
+import { Controller, Get } from '@nestjs/common';
+import { RequireScope } from '../../../auth/public.decorator.js';
+import { JobsRepository } from '../jobs.repository.js';
+import { OcrJobProducer } from '../ocr-job.producer.js';
+
+/** What operators with the `admin` scope may see besides every job. */
+@Controller('admin')
+@RequireScope('admin')
+export class AdminController {
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly queue: OcrJobProducer,
+  ) {}
+
+  /** The OCR queue's entries by state (Redis) and jobs by status (the database). */
+  @Get('queue')
+  async queueState() {
+    const [queue, jobs] = await Promise.all([this.queue.counts(), this.jobs.countByStatus()]);
+    return { queue, jobs };
+  }
+}
