@@ -7,6 +7,7 @@ import { HealthModule } from './health/health.module.js';
 import { ArtifactsModule } from './infra/artifacts/artifacts.module.js';
 import { PrismaModule } from './infra/prisma/prisma.module.js';
 import { RedisModule } from './infra/redis/redis.module.js';
+import { QuotaModule } from './quota/quota.module.js';
 import { DocumentsHttpModule } from './modules/documents/http/documents-http.module.js';
 import { ProcessingModule } from './modules/processing/processing.module.js';
 import { loggerOptions } from './infra/logging/logger-options.js';
@@ -24,6 +25,7 @@ export class AppModule {
       LoggerModule.forRoot(loggerOptions(config)),
       PrismaModule,
       RedisModule,
+      QuotaModule,
       ArtifactsModule,
       HealthModule,
     ];

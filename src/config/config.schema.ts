@@ -75,6 +75,10 @@ export const envSchema = z.object({
   RATE_LIMIT_MAX: positiveInt.default(300),
   RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
+
+  QUOTA_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  QUOTA_ACTIVE_JOBS: z.coerce.number().int().min(0).default(50),
+  QUOTA_PAGES_PER_DAY: z.coerce.number().int().min(0).default(10_000),
 }).superRefine((env, ctx) => {
   // Only the API checks tokens; a worker needs no key.
   if (env.MODE !== 'worker' && !env.JWT_SECRET && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL) {

@@ -54,6 +54,8 @@ export interface AppConfig {
     /** Straighten slightly tilted scans before reading. */
     deskew: boolean;
   };
+  /** Per-subject quotas; 0 turns one off. */
+  quotas: { requestsPerMinute: number; activeJobs: number; pagesPerDay: number };
   /** Upload, image and document caps; `image` is checked at upload and again in the worker. */
   limits: {
     maxUploadBytes: number;
@@ -149,6 +151,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       recycleAboveRssBytes: e.OCR_RECYCLE_RSS_MB && e.OCR_RECYCLE_RSS_MB * 1024 * 1024,
       deskew: e.OCR_DESKEW,
     },
+    quotas: { requestsPerMinute: e.QUOTA_REQUESTS_PER_MINUTE, activeJobs: e.QUOTA_ACTIVE_JOBS, pagesPerDay: e.QUOTA_PAGES_PER_DAY },
     limits: {
       maxUploadBytes: e.MAX_UPLOAD_BYTES,
       image: { maxPixels: e.MAX_IMAGE_PIXELS, maxDimension: e.MAX_IMAGE_DIMENSION },

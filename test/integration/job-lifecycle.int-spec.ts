@@ -47,18 +47,12 @@ describe('JobLifecycle on PostgreSQL and Redis', () => {
     await env?.cleanup();
   });
 
-  const create = (ownerId = 'alice') => {
+  const create = async (ownerId = 'alice', maxUnfinished = 0) => {
     const id = randomUUID();
-    return lifecycle.create({
-      id,
-      ownerId,
-      fileName: 'a.pdf',
-      mediaType: 'application/pdf',
-      sizeBytes: 10,
-      originalKey: `jobs/${id}/original`,
-      options: { ocr: 'auto' },
-      password: 'secret',
-    });
+    const fields = { fileName: 'a.pdf', mediaType: 'application/pdf', sizeBytes: 10, originalKey: `jobs/${id}/original` };
+    const job = await lifecycle.create({ id, ownerId, ...fields, options: { ocr: 'auto' }, password: 'secret' }, maxUnfinished);
+    if (!job) throw new Error('refused');
+    return job;
   };
   const events = async (id: string) => (await state.eventsAfter(id, 0, 100)).map((e) => [e.seq, e.type]);
 
@@ -123,6 +117,17 @@ describe('JobLifecycle on PostgreSQL and Redis', () => {
     await lifecycle.completePage(bad.id, failed(1, 'PAGE_TOO_LARGE'));
     await lifecycle.finish(bad.id);
     expect(await jobs.findOwned(bad.id, 'alice')).toMatchObject({ status: 'FAILED', errorCode: 'PAGE_TOO_LARGE' });
+  });
+
+  it("refuses a job past its owner's unfinished limit, even when uploads race, and counts only QUEUED and RUNNING", async () => {
+    const outcomes = await Promise.allSettled(Array.from({ length: 8 }, () => create('racer', 3)));
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(3);
+    await expect(create('racer', 3)).rejects.toThrow('refused');
+    await expect(create('someone-else', 3)).resolves.toBeTruthy();
+
+    const [first] = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+    await lifecycle.fail(first.id, 'CORRUPT_FILE', 'finished now');
+    await expect(create('racer', 3)).resolves.toBeTruthy();
   });
 
   it('wakes a follower in another process when an event is committed', async () => {

@@ -47,8 +47,9 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
     OCR_WORKERS: '1',
     QUEUE_CONCURRENCY: '1',
     HOST: '127.0.0.1',
-    // Polling tests must never trip the limiter; its own test sets a small budget.
+    // Polling tests must never trip the limiters; their own tests set small budgets.
     RATE_LIMIT_MAX: '1000000',
+    QUOTA_REQUESTS_PER_MINUTE: '0',
   };
   return {
     databaseUrl,

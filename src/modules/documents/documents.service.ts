@@ -7,6 +7,7 @@ import type { AppConfig } from '../../config/config.js';
 import { ARTIFACT_STORE, type ArtifactStore } from '../../infra/artifacts/artifact-store.js';
 import { inspectImage } from '../../reader/image-decoder.js';
 import { isPdf } from '../../reader/reader-protocol.js';
+import { Quotas } from '../../quota/quotas.js';
 import { JobLifecycle } from './job-lifecycle.js';
 import { jobOptionsSchema } from './job-options.js';
 import { decodeCursor, encodeCursor } from './list-cursor.js';
@@ -42,6 +43,7 @@ export class DocumentsService {
     private readonly jobs: JobsRepository,
     private readonly lifecycle: JobLifecycle,
     private readonly producer: OcrJobProducer,
+    private readonly quotas: Quotas,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -57,6 +59,7 @@ export class DocumentsService {
     if (!options.success) throw validationFailed(options.error);
     // PDFs are opened in the worker, in a thread of their own; images are checked here.
     const mediaType = isPdf(upload.data) ? PDF : (await inspectImage(upload.data, this.config.limits.image)).mediaType;
+    await this.quotas.assertPagesLeft(ownerId);
 
     const id = randomUUID();
     const originalKey = `jobs/${id}/original`;
@@ -72,7 +75,13 @@ export class DocumentsService {
         originalKey,
         options: options.data,
         password: password ?? null,
-      });
+      }, this.config.quotas.activeJobs);
+      if (!job) {
+        const limit = this.config.quotas.activeJobs;
+        throw new AppError(ErrorCode.QUOTA_EXCEEDED, `At most ${limit} jobs may be queued or running at once`, {
+          retryAfterSeconds: RETRY_AFTER_SECONDS,
+        });
+      }
       created = true;
       await this.producer.enqueue(id);
       return jobView(job);

@@ -25,9 +25,9 @@ export class JobLifecycle {
     private readonly bus: JobEventBus,
   ) {}
 
-  /** A new job, `QUEUED`, with its `queued` event. */
-  create(job: NewJob): Promise<Job> {
-    return this.state.create(job);
+  /** A new job, `QUEUED`, with its `queued` event; null when its owner has `maxUnfinished` already. */
+  create(job: NewJob, maxUnfinished = 0): Promise<Job | null> {
+    return this.state.create(job, maxUnfinished);
   }
 
   /**

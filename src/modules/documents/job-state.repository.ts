@@ -28,12 +28,23 @@ export interface Transition {
 export class JobStateRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async create(job: NewJob): Promise<Job> {
-    const [created] = await this.prisma.$transaction([
-      this.prisma.job.create({ data: { ...job, options: job.options, eventSeq: 1 } }),
-      this.prisma.jobEvent.create({ data: { jobId: job.id, seq: 1, type: JobEventType.QUEUED, data: {} } }),
-    ]);
-    return created;
+  /**
+   * Inserts a `QUEUED` job with its first event, unless its owner already has
+   * `maxUnfinished` jobs queued or running (0: no limit); null then. The
+   * owner's inserts are serialised by an advisory lock, so parallel uploads
+   * cannot both slip under the limit.
+   */
+  create(job: NewJob, maxUnfinished = 0): Promise<Job | null> {
+    return this.prisma.$transaction(async (tx) => {
+      if (maxUnfinished > 0) {
+        await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${job.ownerId}))::text`;
+        const unfinished = await tx.job.count({ where: { ownerId: job.ownerId, status: { in: ['QUEUED', 'RUNNING'] } } });
+        if (unfinished >= maxUnfinished) return null;
+      }
+      const created = await tx.job.create({ data: { ...job, options: job.options, eventSeq: 1 } });
+      await tx.jobEvent.create({ data: { jobId: job.id, seq: 1, type: JobEventType.QUEUED, data: {} } });
+      return created;
+    });
   }
 
   /** Applies the transition; null when the job was not in a `from` status (or is gone). */

@@ -4,6 +4,7 @@ import { DocumentError, ErrorCode } from '../../common/app-error.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
 import { ARTIFACT_STORE, type ArtifactStore } from '../../infra/artifacts/artifact-store.js';
+import { Quotas } from '../../quota/quotas.js';
 import { DocumentReader } from '../../reader/document-reader.js';
 import { JobLifecycle } from '../documents/job-lifecycle.js';
 import { jobOptionsSchema, selectPages } from '../documents/job-options.js';
@@ -24,6 +25,7 @@ export class ProcessingService {
     private readonly lifecycle: JobLifecycle,
     private readonly state: JobStateRepository,
     private readonly pages: PageRecognizer,
+    private readonly quotas: Quotas,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -66,6 +68,8 @@ export class ProcessingService {
     const totals: Record<string, number> = { open: Math.round(performance.now() - started), save: 0 };
     try {
       const numbers = selectPages(options.pages, reader.pageCount, limits.maxPages);
+      // Charged once: a redelivered job was planned (and charged) by its first attempt.
+      if (job.pagesTotal === null) await this.quotas.chargePages(job.ownerId, numbers.length);
       await this.lifecycle.plan(job.id, numbers.length);
       const stored = await this.state.storedPageNumbers(job.id);
       for (const number of numbers.filter((n) => !stored.has(n))) {
