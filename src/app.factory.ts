@@ -5,6 +5,7 @@ import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.js';
 import { createFastifyAdapter, registerPlugins } from './http/fastify-setup.js';
 import { ProblemFilter } from './http/problem.filter.js';
+import { logRequests } from './infra/logging/request-log.js';
 
 /**
  * Builds the application for the configured mode, ready to listen. main.ts
@@ -17,6 +18,7 @@ export async function createApp(config: Readonly<AppConfig>): Promise<NestFastif
     { bufferLogs: true },
   );
   app.useLogger(app.get(Logger));
+  logRequests(app.getHttpAdapter().getInstance());
   app.useGlobalFilters(new ProblemFilter());
   await registerPlugins(app, config, { api: config.mode !== 'worker' });
   return app;

@@ -1,6 +1,7 @@
-import { Controller, Get } from '@nestjs/common';
-import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { Public } from '../auth/public.decorator.js';
+import { AppError, ErrorCode } from '../common/app-error.js';
 import { HealthIndicators } from './health.indicators.js';
 
 /**
@@ -18,8 +19,14 @@ export class HealthController {
 
   @Get()
   @HealthCheck()
-  check() {
-    return this.health.check([this.indicators.database, this.indicators.redisQueue]);
+  async check() {
+    try {
+      return await this.health.check([this.indicators.database, this.indicators.redisQueue]);
+    } catch (error) {
+      // Terminus throws its report inside a plain 503; answer it with the envelope.
+      if (error instanceof ServiceUnavailableException) throw unavailable(error.getResponse() as HealthCheckResult);
+      throw error;
+    }
   }
 
   @Get('ready')
@@ -32,4 +39,16 @@ export class HealthController {
   live() {
     return { status: 'ok' };
   }
+}
+
+/**
+ * A 503 naming what is down, with every check's status. The checks' messages
+ * stay in the log (Terminus writes them there): they are driver errors that
+ * name hosts and ports, and this endpoint answers anyone.
+ */
+function unavailable(result: HealthCheckResult): AppError {
+  const down = Object.keys(result.error ?? {});
+  const detail = down.length > 0 ? `Unavailable: ${down.join(', ')}` : 'The service is shutting down';
+  const checks = Object.fromEntries(Object.entries(result.details).map(([name, { status }]) => [name, { status }]));
+  return new AppError(ErrorCode.SERVICE_UNAVAILABLE, detail, { checks });
 }

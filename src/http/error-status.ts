@@ -9,6 +9,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  REQUEST_TIMEOUT: 408,
   JOB_NOT_FINISHED: 409,
   RESULT_UNAVAILABLE: 409,
   FILE_TOO_LARGE: 413,
@@ -24,9 +25,11 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   DOCUMENT_TOO_COMPLEX: 422,
   RATE_LIMITED: 429,
   QUOTA_EXCEEDED: 429,
+  HEADERS_TOO_LARGE: 431,
   INTERNAL: 500,
   OCR_TIMEOUT: 500,
   QUEUE_UNAVAILABLE: 503,
+  SERVICE_UNAVAILABLE: 503,
 };
 
 /** Codes for errors raised by Nest or Fastify themselves, by HTTP status. */
@@ -38,12 +41,18 @@ export function codeForStatus(status: number): ErrorCode {
       return ErrorCode.FORBIDDEN;
     case 404:
       return ErrorCode.NOT_FOUND;
+    case 408:
+      return ErrorCode.REQUEST_TIMEOUT;
     case 413:
       return ErrorCode.FILE_TOO_LARGE;
     case 415:
       return ErrorCode.UNSUPPORTED_MEDIA_TYPE;
     case 429:
       return ErrorCode.RATE_LIMITED;
+    case 431:
+      return ErrorCode.HEADERS_TOO_LARGE;
+    case 503:
+      return ErrorCode.SERVICE_UNAVAILABLE;
     default:
       return status >= 500 ? ErrorCode.INTERNAL : ErrorCode.BAD_REQUEST;
   }

@@ -8,14 +8,19 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Redis } from 'ioredis';
 import { AppError, ErrorCode } from '../common/app-error.js';
 import type { AppConfig } from '../config/config.js';
+import { answerClientError } from './client-error.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
-/** The Fastify instance under Nest: request ids, and how far to trust proxies. */
+/**
+ * The Fastify instance under Nest: request ids, how far to trust proxies, and
+ * the envelope for requests Node's parser refuses before Fastify sees them.
+ */
 export function createFastifyAdapter(config: Readonly<AppConfig>): FastifyAdapter {
   return new FastifyAdapter({
     trustProxy: config.http.trustProxy,
     bodyLimit: 1024 * 1024,
+    clientErrorHandler: answerClientError,
     // Keep a caller's or load balancer's request id when it is sane, so logs join up.
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];

@@ -14,6 +14,18 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
+/** Builds the envelope. Shared with the answers written before Fastify sees a request. */
+export function problem(
+  code: ErrorCode,
+  status: number,
+  detail: string,
+  requestId: string,
+  extra?: Record<string, unknown>,
+): Problem {
+  // Extras first: nothing in them may override the envelope's own fields.
+  return { ...extra, type: `urn:ocrflow:error:${code}`, title: code, status, code, detail, requestId };
+}
+
 /**
  * The single exception filter. Known errors keep their code and message;
  * anything else becomes a generic 500 whose request id is in the log, so no
@@ -43,30 +55,19 @@ export class ProblemFilter implements ExceptionFilter {
 
   private toProblem(error: unknown, requestId: string): Problem {
     if (error instanceof AppError) {
-      return this.problem(error.code, STATUS_OF[error.code], error.message, requestId, error.details);
+      return problem(error.code, STATUS_OF[error.code], error.message, requestId, error.details);
     }
     if (error instanceof HttpException) {
       const status = error.getStatus();
       const message = status >= 500 ? 'Internal error' : messageOf(error.getResponse(), error.message);
-      return this.problem(codeForStatus(status), status, message, requestId);
+      return problem(codeForStatus(status), status, message, requestId);
     }
     // Fastify and its plugins raise errors with a 4xx statusCode and a safe message.
     const status = (error as { statusCode?: unknown })?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      return this.problem(codeForStatus(status), status, (error as Error).message, requestId);
+      return problem(codeForStatus(status), status, (error as Error).message, requestId);
     }
-    return this.problem(ErrorCode.INTERNAL, 500, 'Internal error', requestId);
-  }
-
-  private problem(
-    code: ErrorCode,
-    status: number,
-    detail: string,
-    requestId: string,
-    extra?: Record<string, unknown>,
-  ): Problem {
-    // Extras first: nothing in them may override the envelope's own fields.
-    return { ...extra, type: `urn:ocrflow:error:${code}`, title: code, status, code, detail, requestId };
+    return problem(ErrorCode.INTERNAL, 500, 'Internal error', requestId);
   }
 }
 

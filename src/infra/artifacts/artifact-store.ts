@@ -8,7 +8,7 @@ export interface ArtifactStore {
   put(key: string, data: Buffer): Promise<void>;
   /** Reads an object; rejects with {@link ArtifactNotFoundError} when absent. */
   get(key: string): Promise<Buffer>;
-  /** Removes an object; removing an absent one is not an error. */
+  /** Removes an object, leaving no trace of it; removing an absent one is not an error. */
   delete(key: string): Promise<void>;
   /** True when the object exists. */
   exists(key: string): Promise<boolean>;

@@ -28,6 +28,18 @@ describe('LocalArtifactStore', () => {
     await expect(store.get('jobs/a/original')).rejects.toBeInstanceOf(ArtifactNotFoundError);
   });
 
+  it('removes the folders a deleted object leaves empty, and only those', async () => {
+    await store.put('jobs/a/original', Buffer.from('a'));
+    await store.put('jobs/b/original', Buffer.from('b'));
+    await store.delete('jobs/a/original');
+    expect(await readdir(root, { recursive: true })).toEqual(['jobs', 'jobs/b', 'jobs/b/original']);
+    await store.delete('jobs/b/original');
+    expect(await readdir(root)).toEqual([]);
+    // The root itself stays: the next upload writes into it.
+    await store.put('jobs/c/original', Buffer.from('c'));
+    expect((await store.get('jobs/c/original')).toString()).toBe('c');
+  });
+
   it.each(['../escape', '/etc/passwd', 'jobs/../../x', '', 'a\0b'])('refuses the key %j', async (key) => {
     await expect(store.put(key, Buffer.from('x'))).rejects.toThrow(/invalid artifact key/);
   });

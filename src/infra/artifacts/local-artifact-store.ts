@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { ArtifactNotFoundError, type ArtifactStore } from './artifact-store.js';
 
@@ -34,8 +34,21 @@ export class LocalArtifactStore implements ArtifactStore {
     }
   }
 
+  /**
+   * Removes the file and then the folders it leaves empty, up to the root:
+   * keys are names, not folders, so a deleted object (a refused upload's
+   * `jobs/<id>/original`) leaves nothing behind. A folder holds one job's
+   * objects, which are never written while they are being deleted, so no
+   * `put` loses its folder between `mkdir` and the write.
+   */
   async delete(key: string): Promise<void> {
-    await rm(this.pathOf(key), { force: true });
+    const path = this.pathOf(key);
+    await rm(path, { force: true });
+    for (let dir = dirname(path); dir !== this.root; dir = dirname(dir)) {
+      // Not empty (another object lives there) or already gone: stop climbing.
+      const removed = await rmdir(dir).then(() => true, () => false);
+      if (!removed) break;
+    }
   }
 
   async exists(key: string): Promise<boolean> {

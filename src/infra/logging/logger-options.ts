@@ -5,6 +5,12 @@ import { SECRET_KEYS } from '../../config/config.schema.js';
 /**
  * JSON logs through pino. Credentials are redacted wherever they might appear:
  * request headers, and any logged object carrying a secret config key.
+ *
+ * Requests are logged by `request-log.ts`, not by pino-http: nestjs-pino
+ * mounts its request middleware at `{/*splat}`, and @fastify/middie 9.3 puts
+ * a `/` before a path that lacks one, so it matched `/{/*splat}`, that is only
+ * `/`, and no request was ever logged. Its automatic line is off so that a
+ * later fix there cannot add a second line per request.
  */
 export function loggerOptions(config: Readonly<AppConfig>): Params {
   return {
@@ -21,9 +27,7 @@ export function loggerOptions(config: Readonly<AppConfig>): Params {
         ],
         censor: '[redacted]',
       },
-      // Health probes arrive every few seconds and say nothing.
-      autoLogging: { ignore: (req) => req.url?.startsWith('/health') ?? false },
-      customProps: () => ({ service: 'ocrflow', mode: config.mode }),
+      autoLogging: false,
     },
   };
 }
