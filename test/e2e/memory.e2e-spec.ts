@@ -1,29 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../support/app.js';
 import { waitForJob, type ApiClient } from '../support/client.js';
 import { createTestEnv, eventually, type TestEnv } from '../support/harness.js';
 import { textImage } from '../support/images.js';
+import { MB, rss, settledRss } from '../support/memory.js';
 import { freePort, startService, stopService } from '../support/process.js';
-
-const MB = 1024 * 1024;
-
-/** Resident memory of a process, from the kernel's own accounting. */
-async function rss(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) * 1024;
-}
-
-/** The lowest RSS over a few seconds: memory the process still holds, not what it is about to free. */
-async function settledRss(pid: number): Promise<number> {
-  let low = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 10; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    low = Math.min(low, await rss(pid));
-  }
-  return low;
-}
 
 describe('worker memory after a 49-megapixel page', () => {
   let env: TestEnv;

@@ -1,6 +1,5 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { exportJWK, SignJWT, type JWK } from 'jose';
@@ -12,11 +11,11 @@ import { corpusHas, corpusPath } from '../support/corpus.js';
 import { scannedPdf } from '../support/documents.js';
 import { createTestEnv, eventually, JWT_SECRET, type TestEnv } from '../support/harness.js';
 import { textImage } from '../support/images.js';
+import { MB, rss, settledRss } from '../support/memory.js';
 import { freePort, startService, stopService } from '../support/process.js';
 
 const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'ocrflow';
-const MB = 1024 * 1024;
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -37,21 +36,6 @@ async function sign(
   const all: Claims = { sub: 'alice', scope: 'jobs:read jobs:write', iss: ISSUER, aud: AUDIENCE, exp: now() + 3600, ...claims };
   const payload = Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
   return new SignJWT(payload).setProtectedHeader({ alg, ...(kid && { kid }) }).sign(key);
-}
-
-async function rss(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) * 1024;
-}
-
-/** The lowest RSS over a few seconds: memory the process still holds, not what it is about to free. */
-async function settledRss(pid: number): Promise<number> {
-  let low = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 10; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    low = Math.min(low, await rss(pid));
-  }
-  return low;
 }
 
 describe('security: a hostile client against the service with an HS256 secret (its own process, MODE=all)', () => {
