@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type AnySchemaObject, type ValidateFunction } from 'ajv';
-import * as ajvFormats from 'ajv-formats';
+import ajvFormats from 'ajv-formats';
 import { parse, parseAllDocuments } from 'yaml';
 import { envSchema } from '../../src/config/config.schema.js';
 
@@ -53,6 +53,7 @@ const QUANTITY = /^[+-]?(?:\d+|\d+\.\d+|\d+\.|\.\d+)(?:[KMGTPE]i|[YZEPTGMkhdcmun
 
 function newAjv(): Ajv {
   const ajv = new Ajv({ strict: false, allErrors: true });
+  // A CommonJS module: its plugin is `.default` of what Node's ESM import hands over.
   ajvFormats.default(ajv);
   ajv.addFormat('quantity', QUANTITY);
   return ajv;
