@@ -40,7 +40,11 @@ export const envSchema = z.object({
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
 
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('ocrflow'),
+  // `{name}`, a Redis Cluster hash tag, keeps every key of the queues in one slot.
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^([A-Za-z0-9_-]{1,64}|\{[A-Za-z0-9_-]{1,62}\})$/, 'letters, digits, _ and -, optionally inside one pair of braces')
+    .default('ocrflow'),
   QUEUE_CONCURRENCY: positiveInt.max(64).optional(),
   QUEUE_WORKER_CONCURRENCY: positiveInt.max(64).optional(),
   QUEUE_REMOVE_ON_COMPLETE: z.coerce.number().int().min(0).default(1000),

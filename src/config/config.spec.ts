@@ -71,6 +71,13 @@ describe('loadConfig', () => {
     expect(problemsOf({ DATABASE_URL, JWT_JWKS_URL: jwks, SERVICE_ENV: 'prod' })).toEqual(['JWT_JWKS_URL: must be https in prod']);
   });
 
+  it('accepts a Redis Cluster hash tag as QUEUE_PREFIX, and nothing else in braces', () => {
+    expect(loadConfig({ ...base, QUEUE_PREFIX: '{ocrflow}' }).queue.prefix).toBe('{ocrflow}');
+    for (const bad of ['{ocrflow', 'ocr{flow}', '{a}{b}', 'ocr flow']) {
+      expect(problemsOf({ ...base, QUEUE_PREFIX: bad })[0], bad).toMatch(/^QUEUE_PREFIX: /);
+    }
+  });
+
   it('lets the platform PORT win and accepts the legacy concurrency alias', () => {
     const config = loadConfig({ ...base, PORT: '8080', QUEUE_WORKER_CONCURRENCY: '3' });
     expect(config.http.port).toBe(8080);

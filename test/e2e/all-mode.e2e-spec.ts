@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../support/app.js';
 import { ApiClient, waitForJob } from '../support/client.js';
-import { createTestEnv, token, type TestEnv } from '../support/harness.js';
+import { createTestEnv, deleteQueueKeys, token, type TestEnv } from '../support/harness.js';
 import { textImage } from '../support/images.js';
 
 const WORDS = ['INVOICE', 'Number', '48213', 'Total', 'Amount', '1250.00'];
@@ -92,6 +92,19 @@ describe('MODE=all: upload, OCR, read back', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('VALIDATION_FAILED');
     for (const id of ids) await waitForJob(carol, id);
+  });
+
+  it('runs with a Redis Cluster hash-tagged QUEUE_PREFIX', async () => {
+    const prefix = `{${env.queuePrefix}}`;
+    const tagged = await startApp(env, { MODE: 'all', QUEUE_PREFIX: prefix });
+    try {
+      const client = await tagged.client('tess');
+      const { id } = await client.submit(await textImage(['Hash tagged queue']));
+      expect((await waitForJob(client, id)).status).toBe('SUCCEEDED');
+    } finally {
+      await tagged.app.close();
+      await deleteQueueKeys(prefix);
+    }
   });
 
   it('reports database and Redis health without a token', async () => {
