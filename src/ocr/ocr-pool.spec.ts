@@ -106,7 +106,8 @@ describe('OcrPool', () => {
 
 describe('OcrPool cancellation and failures', () => {
   it('abort stops the running recognition, and the engine is replaced', async () => {
-    const pool = await OcrPool.create({ size: 1 });
+    const recycled: string[] = [];
+    const pool = await OcrPool.create({ size: 1, onRecycle: (reason) => recycled.push(reason) });
     try {
       const [busy, small] = await Promise.all([busyPage(), render(['Total 42.00'])]);
       const controller = new AbortController();
@@ -122,6 +123,7 @@ describe('OcrPool cancellation and failures', () => {
 
       expect((await pool.recognize(small)).text.trim()).toBe('Total 42.00');
       expect(pool.engines).toBe(1);
+      expect(recycled).toEqual(['aborted']); // the queued call never had an engine
     } finally {
       await pool.close();
     }
@@ -150,11 +152,14 @@ describe('OcrPool cancellation and failures', () => {
   });
 
   it('a recognition over the time limit fails with OCR_TIMEOUT and its engine is replaced', async () => {
-    const [pool, threads] = await capturingThreads(() => OcrPool.create({ size: 1, recognizeTimeoutMs: 300 }));
+    const recycled: string[] = [];
+    const create = () => OcrPool.create({ size: 1, recognizeTimeoutMs: 300, onRecycle: (reason) => recycled.push(reason) });
+    const [pool, threads] = await capturingThreads(create);
     try {
       const error = await pool.recognize(await busyPage()).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DocumentError);
       expect((error as DocumentError).code).toBe(ErrorCode.OCR_TIMEOUT);
+      expect(recycled).toEqual(['timeout']);
       await until(() => threads[0].threadId === -1); // the thread that timed out has exited
       await until(() => pool.engines === 1);
     } finally {
@@ -166,11 +171,13 @@ describe('OcrPool cancellation and failures', () => {
     const threads: Thread[] = [];
     const capture = (message: unknown) => threads.push((message as { worker: Thread }).worker);
     subscribe('worker_threads', capture);
-    const pool = await OcrPool.create({ size: 1, recycleAfter: 2 });
+    const recycled: string[] = [];
+    const pool = await OcrPool.create({ size: 1, recycleAfter: 2, onRecycle: (reason) => recycled.push(reason) });
     try {
       const texts = ['First 1', 'Second 2', 'Third 3'];
       for (const text of texts) expect((await pool.recognize(await render([text]))).text.trim()).toBe(text);
       expect(threads).toHaveLength(2);
+      expect(recycled).toEqual(['jobs']);
       await until(() => threads[0].threadId === -1);
     } finally {
       unsubscribe('worker_threads', capture);
@@ -179,8 +186,9 @@ describe('OcrPool cancellation and failures', () => {
   });
 
   it('replaces an engine after an image larger than recycleAbovePixels, and only then', async () => {
+    const recycled: string[] = [];
     const [, threads] = await capturingThreads(async () => {
-      const pool = await OcrPool.create({ size: 1, recycleAbovePixels: 500_000 });
+      const pool = await OcrPool.create({ size: 1, recycleAbovePixels: 500_000, onRecycle: (reason) => recycled.push(reason) });
       try {
         await pool.recognize(await render(['Small page'])); // 1000 x 204: kept
         const large = await render(['Large page'], 1400, 150); // 1400 x 480: replaced after
@@ -191,6 +199,7 @@ describe('OcrPool cancellation and failures', () => {
       }
     });
     expect(threads).toHaveLength(2);
+    expect(recycled).toEqual(['pixels']);
   });
 
   it('finds which way up a page is, with a pool made for orientation', async () => {

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import { defaultLangPath, OcrEngine, osdLangPath, type DetectedOrientation, type OcrEngineConfig } from './ocr-engine.js';
-import type { BBox, OcrPage, OcrPoolOptions, RecognizeOptions } from './ocr-types.js';
+import type { BBox, OcrPage, OcrPoolOptions, RecognizeOptions, RecycleReason } from './ocr-types.js';
 
 interface Waiter {
   resolve: (engine: OcrEngine) => void;
@@ -40,6 +40,7 @@ export class OcrPool {
     private readonly recycleAfter: number,
     private readonly recycleAbovePixels: number,
     private readonly recycleAboveRssBytes: number,
+    private readonly onRecycle: ((reason: RecycleReason) => void) | undefined,
     engines: OcrEngine[],
   ) {
     for (const engine of engines) this.live.add(engine);
@@ -84,7 +85,7 @@ export class OcrPool {
     }
     const recycleAbovePixels = options.recycleAbovePixels ?? Number.POSITIVE_INFINITY;
     const recycleAboveRssBytes = options.recycleAboveRssBytes ?? Number.POSITIVE_INFINITY;
-    return new OcrPool(config, size, recognizeTimeoutMs, recycleAfter, recycleAbovePixels, recycleAboveRssBytes, engines);
+    return new OcrPool(config, size, recognizeTimeoutMs, recycleAfter, recycleAbovePixels, recycleAboveRssBytes, options.onRecycle, engines);
   }
 
   /**
@@ -161,7 +162,7 @@ export class OcrPool {
     if (signal?.aborted) return Promise.reject(signal.reason);
     for (let engine = this.idle.pop(); engine; engine = this.idle.pop()) {
       if (engine.alive) return Promise.resolve(engine);
-      this.discard(engine); // its thread died while idle
+      this.discard(engine, 'died'); // its thread died while idle
     }
     if (this.live.size === 0 && this.starting === 0) return Promise.reject(this.noEngineError());
     return new Promise<OcrEngine>((resolve, reject) => {
@@ -187,36 +188,34 @@ export class OcrPool {
         return;
       }
       let settled = false;
-      const settle = (keepEngine: boolean, outcome: () => void) => {
+      /** `replace`: why the engine may not serve again; null to release it. */
+      const settle = (replace: RecycleReason | null, outcome: () => void) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        if (keepEngine) this.release(engine);
-        else this.discard(engine);
+        if (replace) this.discard(engine, replace);
+        else this.release(engine);
         outcome();
       };
       const timer = setTimeout(() => {
         const seconds = this.recognizeTimeoutMs / 1000;
-        settle(false, () => reject(new DocumentError(ErrorCode.OCR_TIMEOUT, `OCR took longer than ${seconds} s`)));
+        settle('timeout', () => reject(new DocumentError(ErrorCode.OCR_TIMEOUT, `OCR took longer than ${seconds} s`)));
       }, this.recognizeTimeoutMs);
-      const onAbort = () => settle(false, () => reject(signal?.reason));
+      const onAbort = () => settle('aborted', () => reject(signal?.reason));
       signal?.addEventListener('abort', onAbort, { once: true });
       work(engine).then(
-        (page) => settle(true, () => resolve(page)),
-        (error: unknown) => settle(false, () => reject(error)),
+        (page) => settle(null, () => resolve(page)),
+        (error: unknown) => settle('failure', () => reject(error)),
       );
     });
   }
 
   /** Hands a healthy engine to the next waiter, or parks it. */
   private release(engine: OcrEngine): void {
-    // A fresh engine (jobs 0) is never the one that grew: replacing it would loop.
-    const grown =
-      engine.largestImage > this.recycleAbovePixels ||
-      (engine.jobs > 0 && process.memoryUsage.rss() > this.recycleAboveRssBytes);
-    if (this.closed || !engine.alive || engine.jobs >= this.recycleAfter || grown) {
-      this.discard(engine);
+    const wornOut = this.closed ? null : this.wornOut(engine);
+    if (this.closed || wornOut) {
+      this.discard(engine, wornOut);
       return;
     }
     const waiter = this.waiters.shift();
@@ -224,11 +223,26 @@ export class OcrPool {
     else this.idle.push(engine);
   }
 
-  /** Terminates an engine and, while the pool is open, starts its replacement. */
-  private discard(engine: OcrEngine): void {
+  /** Why an engine that finished a call must be replaced, or null when it may serve again. */
+  private wornOut(engine: OcrEngine): RecycleReason | null {
+    if (!engine.alive) return 'died';
+    if (engine.jobs >= this.recycleAfter) return 'jobs';
+    if (engine.largestImage > this.recycleAbovePixels) return 'pixels';
+    // A fresh engine (jobs 0) is never the one that grew: replacing it would loop.
+    if (engine.jobs > 0 && process.memoryUsage.rss() > this.recycleAboveRssBytes) return 'rss';
+    return null;
+  }
+
+  /**
+   * Terminates an engine and, while the pool is open, reports why and starts
+   * its replacement (`reason` is null only when the pool is closing).
+   */
+  private discard(engine: OcrEngine, reason: RecycleReason | null): void {
     this.live.delete(engine);
     void engine.terminate();
-    if (!this.closed) this.startReplacement();
+    if (this.closed) return;
+    if (reason) this.onRecycle?.(reason);
+    this.startReplacement();
   }
 
   private startReplacement(): void {

@@ -100,7 +100,21 @@ export interface OcrPoolOptions {
   purpose?: 'text' | 'orientation';
   /** Longest the creation of one engine may take. Default 30000 ms. */
   createTimeoutMs?: number;
+  /**
+   * Called each time an engine is replaced, with the reason; for metrics, so
+   * the pool itself depends on no metrics library. Not called at `close()`.
+   */
+  onRecycle?: (reason: RecycleReason) => void;
 }
+
+/**
+ * Why an engine was replaced: it ran `recycleAfter` jobs (`jobs`), OCRed an
+ * image over `recycleAbovePixels` (`pixels`), finished while RSS was over
+ * `recycleAboveRssBytes` (`rss`), its call timed out (`timeout`) or was aborted
+ * (`aborted`, e.g. a page found to be turned), its call failed (`failure`), or
+ * its thread died while idle (`died`).
+ */
+export type RecycleReason = 'jobs' | 'pixels' | 'rss' | 'timeout' | 'aborted' | 'failure' | 'died';
 
 /** Per-call options of {@link OcrPool.recognize}. */
 export interface RecognizeOptions {
