@@ -11,6 +11,7 @@ import { QuotaModule } from './quota/quota.module.js';
 import { DocumentsHttpModule } from './modules/documents/http/documents-http.module.js';
 import { ProcessingModule } from './modules/processing/processing.module.js';
 import { loggerOptions } from './infra/logging/logger-options.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 
 /**
  * The composition root. The mode decides which modules exist at all: a
@@ -28,6 +29,7 @@ export class AppModule {
       QuotaModule,
       ArtifactsModule,
       HealthModule,
+      ...(config.metrics ? [MetricsModule] : []),
     ];
     const api = config.mode === 'worker' ? [] : [AuthModule, DocumentsHttpModule];
     const worker = config.mode === 'api' ? [] : [ProcessingModule];

@@ -83,6 +83,8 @@ export const envSchema = z.object({
   QUOTA_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).default(600),
   QUOTA_ACTIVE_JOBS: z.coerce.number().int().min(0).default(50),
   QUOTA_PAGES_PER_DAY: z.coerce.number().int().min(0).default(10_000),
+
+  ENABLE_METRICS: bool.default(false),
 }).superRefine((env, ctx) => {
   // Only the API checks tokens; a worker needs no key.
   if (env.MODE !== 'worker' && !env.JWT_SECRET && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL) {

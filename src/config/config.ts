@@ -54,6 +54,8 @@ export interface AppConfig {
     /** Straighten slightly tilted scans before reading. */
     deskew: boolean;
   };
+  /** Serve Prometheus metrics on `/metrics` (the API's port, or a worker's health port). */
+  metrics: boolean;
   /** Per-subject quotas; 0 turns one off. */
   quotas: { requestsPerMinute: number; activeJobs: number; pagesPerDay: number };
   /** Upload, image and document caps; `image` is checked at upload and again in the worker. */
@@ -151,6 +153,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       recycleAboveRssBytes: e.OCR_RECYCLE_RSS_MB && e.OCR_RECYCLE_RSS_MB * 1024 * 1024,
       deskew: e.OCR_DESKEW,
     },
+    metrics: e.ENABLE_METRICS,
     quotas: { requestsPerMinute: e.QUOTA_REQUESTS_PER_MINUTE, activeJobs: e.QUOTA_ACTIVE_JOBS, pagesPerDay: e.QUOTA_PAGES_PER_DAY },
     limits: {
       maxUploadBytes: e.MAX_UPLOAD_BYTES,

@@ -4,29 +4,50 @@ import type { Principal } from '../../auth/principal.js';
 
 const logger = new Logger('HTTP');
 
+/** What is known of a request once its response is finished. */
+export interface AnsweredRequest {
+  requestId: string;
+  method: string;
+  /** The matched route pattern (`/jobs/:id`); null when none matched, since the raw URL is the client's to choose. */
+  route: string | null;
+  statusCode: number;
+  durationMs: number;
+  /** The token's subject, when the auth guard accepted one. */
+  subject?: string;
+}
+
 /**
- * The access log: one line per answered request, at info, once the response
- * is finished. It is written from a Fastify hook because only Fastify knows
- * the matched route pattern (`/jobs/:id`, so job ids stay out of the log) and
- * the principal the auth guard put on the request. No header is logged, so
- * neither the Authorization header nor a cookie can leak; health probes arrive
- * every few seconds and say nothing, so they are left out.
+ * Calls `listener` once per answered request, from Fastify's onResponse hook:
+ * only Fastify knows the matched route pattern (so job ids stay out of logs
+ * and metric labels) and the principal the auth guard put on the request. The
+ * access log and the request metrics both read it.
+ */
+export function onAnswered(fastify: FastifyInstance, listener: (answered: AnsweredRequest) => void): void {
+  fastify.addHook('onResponse', async (request, reply) => {
+    listener({
+      requestId: request.id,
+      method: request.method,
+      route: request.routeOptions.url ?? null,
+      statusCode: reply.statusCode,
+      durationMs: reply.elapsedTime,
+      subject: (request as FastifyRequest & { user?: Principal }).user?.subject,
+    });
+  });
+}
+
+/** Health checks and metric scrapes: they arrive every few seconds and say nothing of users' traffic. */
+export function isProbe(route: string | null): boolean {
+  return route !== null && (route.startsWith('/health') || route === '/metrics');
+}
+
+/**
+ * The access log: one line per answered request, at info. No header is
+ * logged, so neither the Authorization header nor a cookie can leak; probes
+ * are left out.
  */
 export function logRequests(fastify: FastifyInstance): void {
-  fastify.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url;
-    if (route?.startsWith('/health')) return;
-    logger.log(
-      {
-        requestId: request.id,
-        method: request.method,
-        // Unmatched requests (404s) have no pattern, and their raw URL is the client's to choose.
-        route: route ?? null,
-        statusCode: reply.statusCode,
-        durationMs: Math.round(reply.elapsedTime * 10) / 10,
-        subject: (request as FastifyRequest & { user?: Principal }).user?.subject,
-      },
-      'request completed',
-    );
+  onAnswered(fastify, ({ durationMs, ...answered }) => {
+    if (isProbe(answered.route)) return;
+    logger.log({ ...answered, durationMs: Math.round(durationMs * 10) / 10 }, 'request completed');
   });
 }

@@ -1,8 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import type { JobEvent } from '../../generated/prisma/client.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { documentText, type PageOutcome } from './job-result.js';
 import { JobEventBus } from './job-event-bus.js';
-import { JobEventType } from './job-event.js';
+import { JobEventType, TERMINAL_EVENTS } from './job-event.js';
 import { JobStateRepository, type Transition } from './job-state.repository.js';
 import type { Job, NewJob } from './jobs.repository.js';
 
@@ -13,8 +14,9 @@ import type { Job, NewJob } from './jobs.repository.js';
  * Every transition is a conditional update on the status it expects, in one
  * transaction with the job event it emits; it reports whether it happened (a
  * late `finish` after the job was failed elsewhere changes nothing and says so
- * in the log). Followers are woken after the commit. SSE, and later webhooks
- * and metrics, read those events; nothing else writes `status`.
+ * in the log). Followers are woken after the commit. SSE, and later webhooks,
+ * read those events; metrics (when enabled) count the transitions; nothing
+ * else writes `status`.
  */
 @Injectable()
 export class JobLifecycle {
@@ -23,6 +25,7 @@ export class JobLifecycle {
   constructor(
     private readonly state: JobStateRepository,
     private readonly bus: JobEventBus,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   /** A new job, `QUEUED`, with its `queued` event; null when its owner has `maxUnfinished` already. */
@@ -41,7 +44,9 @@ export class JobLifecycle {
       data: { status: 'RUNNING', attempts: { increment: 1 }, startedAt: new Date() },
       event: { type: JobEventType.STARTED },
     });
-    return moved ? this.state.job(id) : null;
+    const job = moved ? await this.state.job(id) : null;
+    if (job) this.metrics?.jobStarted(job);
+    return job;
   }
 
   /** Records how many pages the running job will process (no event: the next page carries it). */
@@ -100,7 +105,9 @@ export class JobLifecycle {
 
   private async apply(id: string, transition: Transition): Promise<boolean> {
     const event = await this.state.transition(id, transition);
-    return this.published(id, event, transition.event.type);
+    const applied = await this.published(id, event, transition.event.type);
+    if (applied && TERMINAL_EVENTS.has(transition.event.type)) this.metrics?.jobFinished(transition.event.type);
+    return applied;
   }
 
   private async published(id: string, event: JobEvent | null, type: string): Promise<boolean> {

@@ -1,9 +1,10 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import sharp from 'sharp';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { OcrPool } from '../../ocr/ocr-pool.js';
-import type { OcrPage, RecognizeOptions, Rotation } from '../../ocr/ocr-types.js';
+import type { OcrPage, RecognizeOptions, RecycleReason, Rotation } from '../../ocr/ocr-types.js';
 
 /**
  * Orientation confidence from which a detected turn is applied. Measured with
@@ -33,11 +34,15 @@ export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
   private text?: OcrPool;
   private orientation?: OcrPool;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() private readonly metrics?: MetricsService,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     const { ocr } = this.config;
     const common = { recognizeTimeoutMs: ocr.timeoutMs, recycleAfter: ocr.recycleAfter };
+    const recycled = (pool: 'text' | 'orientation') => (reason: RecycleReason) => this.metrics?.engineRecycled(pool, reason);
     [this.text, this.orientation] = await Promise.all([
       OcrPool.create({
         ...common,
@@ -45,9 +50,10 @@ export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
         recycleAbovePixels: ocr.recycleAbovePixels,
         recycleAboveRssBytes: ocr.recycleAboveRssBytes,
         deskew: ocr.deskew,
+        onRecycle: recycled('text'),
       }),
       // Fed samples of at most ORIENTATION_MAX_PIXELS, so its heap stays small.
-      OcrPool.create({ ...common, size: 1, purpose: 'orientation' }),
+      OcrPool.create({ ...common, size: 1, purpose: 'orientation', onRecycle: recycled('orientation') }),
     ]);
   }
 

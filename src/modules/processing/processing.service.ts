@@ -1,9 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
 import { DocumentError, ErrorCode } from '../../common/app-error.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
 import { ARTIFACT_STORE, type ArtifactStore } from '../../infra/artifacts/artifact-store.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { Quotas } from '../../quota/quotas.js';
 import { DocumentReader } from '../../reader/document-reader.js';
 import { JobLifecycle } from '../documents/job-lifecycle.js';
@@ -28,6 +29,7 @@ export class ProcessingService {
     private readonly quotas: Quotas,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   /**
@@ -66,6 +68,7 @@ export class ProcessingService {
       ocrMaxPixels: limits.ocrMaxPixels,
     });
     const totals: Record<string, number> = { open: Math.round(performance.now() - started), save: 0 };
+    this.metrics?.documentOpened(totals.open);
     try {
       const numbers = selectPages(options.pages, reader.pageCount, limits.maxPages);
       // Charged once: a redelivered job was planned (and charged) by its first attempt.
@@ -77,7 +80,9 @@ export class ProcessingService {
         for (const [stage, ms] of Object.entries(outcome.timings)) totals[stage] = (totals[stage] ?? 0) + ms;
         const saving = performance.now();
         const running = await this.lifecycle.completePage(job.id, outcome);
-        totals.save += Math.round(performance.now() - saving);
+        const saved = Math.round(performance.now() - saving);
+        totals.save += saved;
+        this.metrics?.pageProcessed(outcome, saved);
         if (!running) return;
       }
     } finally {
