@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import { mountQueueDashboard } from './admin/queue-dashboard.js';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.js';
 import { createFastifyAdapter, registerPlugins } from './http/fastify-setup.js';
@@ -21,6 +22,7 @@ export async function createApp(config: Readonly<AppConfig>): Promise<NestFastif
   logRequests(app.getHttpAdapter().getInstance());
   app.useGlobalFilters(new ProblemFilter());
   await registerPlugins(app, config, { api: config.mode !== 'worker' });
+  if (config.mode !== 'worker') await mountQueueDashboard(app);
   return app;
 }
 

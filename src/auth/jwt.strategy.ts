@@ -1,39 +1,24 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { APP_CONFIG } from '../config/config.module.js';
-import type { AppConfig } from '../config/config.js';
 import { principalFrom, type Principal } from './principal.js';
-import { TokenKeys, UnusableTokenError } from './token-keys.js';
+import { TokenVerifier } from './token-verifier.js';
 
-/**
- * Verifies `Authorization: Bearer <JWT>` against the configured keys (see
- * {@link TokenKeys}): signature, `exp` (required), `nbf`, issuer and audience
- * when configured, each time check allowing `JWT_CLOCK_SKEW_SECONDS`.
- */
+/** Verifies `Authorization: Bearer <JWT>` as {@link TokenVerifier} defines a valid token. */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  private static readonly logger = new Logger('Auth');
-
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    const keys = new TokenKeys(config.auth);
+  constructor(verifier: TokenVerifier) {
+    const { algorithms, issuer, audience, ...jsonWebTokenOptions } = verifier.options;
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       secretOrKeyProvider: (_request: unknown, token: string, done: (error: unknown, key?: string) => void) => {
-        keys.keyFor(token).then(
-          (key) => done(null, key),
-          (error: unknown) => {
-            // A token we cannot use is the client's problem; a key set we cannot fetch is ours.
-            if (!(error instanceof UnusableTokenError)) JwtStrategy.logger.warn(`token key unavailable: ${(error as Error).message}`);
-            done(error);
-          },
-        );
+        verifier.keyFor(token).then((key) => done(null, key), done);
       },
-      algorithms: keys.algorithms as never,
-      issuer: config.auth.issuer,
-      audience: config.auth.audience,
+      algorithms,
+      issuer: issuer as string | undefined,
+      audience: audience as string | undefined,
       ignoreExpiration: false,
-      jsonWebTokenOptions: { clockTolerance: config.auth.clockSkewSeconds },
+      jsonWebTokenOptions,
     });
   }
 
