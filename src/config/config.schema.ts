@@ -83,6 +83,7 @@ export const envSchema = z.object({
   QUOTA_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).default(600),
   QUOTA_ACTIVE_JOBS: z.coerce.number().int().min(0).default(50),
   QUOTA_PAGES_PER_DAY: z.coerce.number().int().min(0).default(10_000),
+  QUOTA_EVENT_STREAMS: z.coerce.number().int().min(0).default(20),
 
   ENABLE_METRICS: bool.default(false),
 }).superRefine((env, ctx) => {

@@ -57,7 +57,8 @@ export interface AppConfig {
   /** Serve Prometheus metrics on `/metrics` (the API's port, or a worker's health port). */
   metrics: boolean;
   /** Per-subject quotas; 0 turns one off. */
-  quotas: { requestsPerMinute: number; activeJobs: number; pagesPerDay: number };
+  /** `eventStreams` is per API process: open SSE connections hold that process's sockets. */
+  quotas: { requestsPerMinute: number; activeJobs: number; pagesPerDay: number; eventStreams: number };
   /** Upload, image and document caps; `image` is checked at upload and again in the worker. */
   limits: {
     maxUploadBytes: number;
@@ -154,7 +155,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       deskew: e.OCR_DESKEW,
     },
     metrics: e.ENABLE_METRICS,
-    quotas: { requestsPerMinute: e.QUOTA_REQUESTS_PER_MINUTE, activeJobs: e.QUOTA_ACTIVE_JOBS, pagesPerDay: e.QUOTA_PAGES_PER_DAY },
+    quotas: {
+      requestsPerMinute: e.QUOTA_REQUESTS_PER_MINUTE,
+      activeJobs: e.QUOTA_ACTIVE_JOBS,
+      pagesPerDay: e.QUOTA_PAGES_PER_DAY,
+      eventStreams: e.QUOTA_EVENT_STREAMS,
+    },
     limits: {
       maxUploadBytes: e.MAX_UPLOAD_BYTES,
       image: { maxPixels: e.MAX_IMAGE_PIXELS, maxDimension: e.MAX_IMAGE_DIMENSION },

@@ -1,6 +1,8 @@
-import { Injectable, type MessageEvent } from '@nestjs/common';
+import { Inject, Injectable, type MessageEvent } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { AppError, ErrorCode } from '../../common/app-error.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/config.js';
 import { JobEventBus } from './job-event-bus.js';
 import { TERMINAL_EVENTS, type JobEventView } from './job-event.js';
 import { JobStateRepository, type JobEvent } from './job-state.repository.js';
@@ -21,19 +23,30 @@ const HEARTBEAT_MS = 15_000;
  */
 @Injectable()
 export class JobEventStream {
+  /** Open streams per subject in this process. */
+  private readonly open = new Map<string, number>();
+
   constructor(
     private readonly jobs: JobsRepository,
     private readonly state: JobStateRepository,
     private readonly bus: JobEventBus,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
+   * @param subject who asks; at most `QUOTA_EVENT_STREAMS` of its streams are open at once here.
+   * @param ownerId whose jobs the subject may see (undefined: an admin, every one's).
    * @param after the last event the client has (its `Last-Event-ID`), 0 for all.
-   * @throws AppError NOT_FOUND for a job the owner cannot see.
+   * @throws AppError NOT_FOUND for a job the owner cannot see; QUOTA_EXCEEDED past the streams limit.
    */
-  async follow(ownerId: string | undefined, jobId: string, after: number): Promise<Observable<MessageEvent>> {
+  async follow(subject: string, ownerId: string | undefined, jobId: string, after: number): Promise<Observable<MessageEvent>> {
     if (!(await this.jobs.findOwned(jobId, ownerId))) throw new AppError(ErrorCode.NOT_FOUND, 'Job not found');
+    const limit = this.config.quotas.eventStreams;
+    if (limit > 0 && (this.open.get(subject) ?? 0) >= limit) {
+      throw new AppError(ErrorCode.QUOTA_EXCEEDED, `At most ${limit} event streams may be open at once`, { retryAfterSeconds: 5 });
+    }
     return new Observable<MessageEvent>((subscriber) => {
+      this.open.set(subject, (this.open.get(subject) ?? 0) + 1);
       let last = after;
       let closed = false;
       let reading: Promise<void> = Promise.resolve();
@@ -65,6 +78,9 @@ export class JobEventStream {
       const poll = setInterval(read, POLL_MS);
       const heartbeat = setInterval(() => subscriber.next({ comment: 'keep-alive' } as MessageEvent), HEARTBEAT_MS);
       return () => {
+        const count = (this.open.get(subject) ?? 1) - 1;
+        if (count > 0) this.open.set(subject, count);
+        else this.open.delete(subject);
         closed = true;
         clearInterval(poll);
         clearInterval(heartbeat);

@@ -86,6 +86,6 @@ export class JobsController {
     @Headers('last-event-id') lastEventId?: string,
   ): Promise<Observable<MessageEvent>> {
     const after = /^\d{1,9}$/.test(lastEventId ?? '') ? Number(lastEventId) : 0;
-    return this.events.follow(visibleOwner(principal), id, after);
+    return this.events.follow(principal.subject, visibleOwner(principal), id, after);
   }
 }
