@@ -4,6 +4,7 @@ import { waitForJob } from '../support/client.js';
 import { createTestEnv, eventually, type TestEnv } from '../support/harness.js';
 import { textImage } from '../support/images.js';
 import { freePort, startService, stopService } from '../support/process.js';
+import { PrivateRedis } from '../support/redis-server.js';
 
 /** One sample of the text exposition format: `name{a="x",b="y"} value`. */
 interface Sample {
@@ -154,5 +155,39 @@ describe('GET /metrics across processes', () => {
     } finally {
       expect(await stopService(worker)).toBe(0);
     }
+  });
+});
+
+describe('GET /metrics while Redis is away', () => {
+  let env: TestEnv;
+  let redis: PrivateRedis;
+  let running: RunningApp;
+
+  beforeAll(async () => {
+    env = await createTestEnv('e2e_metrics_redis');
+    redis = new PrivateRedis(await freePort());
+    await redis.start();
+    running = await startApp(env, { MODE: 'api', ENABLE_METRICS: 'true', REDIS_URL: redis.url });
+  });
+
+  afterAll(async () => {
+    await running?.app.close();
+    await redis?.stop();
+    await env?.cleanup();
+  });
+
+  it('still answers, without the queue gauge, and reports the queue again once Redis is back', async () => {
+    const url = await running.app.getUrl();
+    expect(value(parse((await scrape(url)).text), 'ocrflow_queue_jobs', { state: 'waiting' })).toBe(0);
+
+    await redis.stop();
+    const during = await scrape(url);
+    expect(during.status).toBe(200);
+    const samples = parse(during.text);
+    expect(samples.filter((s) => s.name === 'ocrflow_queue_jobs')).toEqual([]);
+    expect(value(samples, 'ocrflow_process_cpu_user_seconds_total')).toBeGreaterThan(0);
+
+    await redis.start();
+    await eventually(async () => value(parse((await scrape(url)).text), 'ocrflow_queue_jobs', { state: 'waiting' }), 20_000);
   });
 });
