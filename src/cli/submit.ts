@@ -1,0 +1,75 @@
+import { openAsBlob } from 'node:fs';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join, parse } from 'node:path';
+import { UsageError, type OcrflowApi } from './api.js';
+import { Progress } from './progress.js';
+
+export interface SubmitOptions {
+  wait?: boolean;
+  pages?: string;
+  ocr?: string;
+  'password-file'?: string;
+  outputs: string;
+  schema?: string;
+  out?: string;
+}
+
+const TERMINAL = new Set(['succeeded', 'partial', 'failed', 'cancelled']);
+
+/**
+ * Uploads each file and prints its job id; with `--wait`, follows each job's
+ * events to its end and writes its results. Exits 1 when any job ended FAILED.
+ */
+export async function submit(api: OcrflowApi, files: string[], options: SubmitOptions): Promise<number> {
+  if (files.length === 0) throw new UsageError('at least one FILE is required');
+  const outputs = new Set(options.outputs.split(',').map((name) => (name.trim() === 'txt' ? 'text' : name.trim())));
+  if ([...outputs].some((name) => name !== 'text' && name !== 'json')) throw new UsageError('--outputs takes text and/or json');
+  if (options.out && !options.wait) throw new UsageError('--out needs --wait');
+  // Every file is checked before the first upload, so a typo does not leave half a batch queued.
+  for (const file of files) await access(file).catch(() => { throw new UsageError(`cannot read ${file}`); });
+  const password = options['password-file'] ? (await readFile(options['password-file'], 'utf8')).replace(/\r?\n$/, '') : undefined;
+
+  let exitCode = 0;
+  for (const file of files) {
+    const form = new FormData();
+    for (const [field, value] of [['pages', options.pages], ['ocr', options.ocr], ['password', password], ['schema', options.schema]]) {
+      if (value !== undefined) form.append(field!, value);
+    }
+    form.append('file', await openAsBlob(file), basename(file));
+    const job = await api.submit(form);
+    process.stdout.write(`${file}: ${job.id}\n`);
+    if (!options.wait) continue;
+    const status = await follow(api, job.id, basename(file));
+    if (status === 'FAILED' || status === 'CANCELLED') {
+      const view = await api.json(`/jobs/${job.id}`);
+      process.stderr.write(`ocrflow: ${file}: job ${status}${view.error ? `: ${view.error.code}: ${view.error.message}` : ''}\n`);
+      exitCode = 1;
+    } else if (options.out) {
+      await writeResults(await api.json(`/jobs/${job.id}/results`), join(options.out, parse(file).name), outputs);
+    }
+  }
+  return exitCode;
+}
+
+/** Shows pages done until the terminal event and returns the job's final status. */
+async function follow(api: OcrflowApi, id: string, label: string): Promise<string> {
+  const progress = new Progress(label);
+  for await (const event of api.events(id)) {
+    const data = JSON.parse(event.data).data ?? {};
+    if (event.event === 'page.completed') progress.update(data.done + data.failed, data.total);
+    if (event.event && TERMINAL.has(event.event)) {
+      progress.finish(event.event.toUpperCase());
+      return event.event.toUpperCase();
+    }
+  }
+  // The stream ended without a terminal event (a proxy cut it): the job's own status decides.
+  const { status } = await api.json(`/jobs/${id}`);
+  progress.finish(status);
+  return status;
+}
+
+async function writeResults(results: { text: string }, stem: string, outputs: Set<string>): Promise<void> {
+  await mkdir(parse(stem).dir, { recursive: true });
+  if (outputs.has('text')) await writeFile(`${stem}.txt`, results.text);
+  if (outputs.has('json')) await writeFile(`${stem}.json`, `${JSON.stringify(results, null, 2)}\n`);
+}
