@@ -5,6 +5,7 @@ import { mountQueueDashboard } from './admin/queue-dashboard.js';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.js';
 import { createFastifyAdapter, registerPlugins } from './http/fastify-setup.js';
+import { mountOpenApi } from './http/openapi.js';
 import { ProblemFilter } from './http/problem.filter.js';
 import { logRequests } from './infra/logging/request-log.js';
 
@@ -23,6 +24,7 @@ export async function createApp(config: Readonly<AppConfig>): Promise<NestFastif
   app.useGlobalFilters(new ProblemFilter());
   await registerPlugins(app, config, { api: config.mode !== 'worker' });
   if (config.mode !== 'worker') await mountQueueDashboard(app);
+  if (config.mode !== 'worker' && config.swagger) mountOpenApi(app);
   return app;
 }
 

@@ -86,6 +86,7 @@ export const envSchema = z.object({
   QUOTA_EVENT_STREAMS: z.coerce.number().int().min(0).default(20),
 
   ENABLE_METRICS: bool.default(false),
+  ENABLE_SWAGGER: bool.default(false),
 }).superRefine((env, ctx) => {
   // Only the API checks tokens; a worker needs no key.
   if (env.MODE !== 'worker' && !env.JWT_SECRET && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL) {

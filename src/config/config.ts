@@ -56,6 +56,8 @@ export interface AppConfig {
   };
   /** Serve Prometheus metrics on `/metrics` (the API's port, or a worker's health port). */
   metrics: boolean;
+  /** Serve the OpenAPI document on `/docs/json` and its UI on `/docs` (API modes). */
+  swagger: boolean;
   /** Per-subject quotas; 0 turns one off. */
   /** `eventStreams` is per API process: open SSE connections hold that process's sockets. */
   quotas: { requestsPerMinute: number; activeJobs: number; pagesPerDay: number; eventStreams: number };
@@ -155,6 +157,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       deskew: e.OCR_DESKEW,
     },
     metrics: e.ENABLE_METRICS,
+    swagger: e.ENABLE_SWAGGER,
     quotas: {
       requestsPerMinute: e.QUOTA_REQUESTS_PER_MINUTE,
       activeJobs: e.QUOTA_ACTIVE_JOBS,

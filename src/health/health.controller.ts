@@ -3,6 +3,8 @@ import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs
 import { Public } from '../auth/public.decorator.js';
 import { AppError, ErrorCode } from '../common/app-error.js';
 import { HealthIndicators } from './health.indicators.js';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiProblems, ref } from '../http/openapi.js';
 
 /**
  * Health for load balancers and orchestrators, in every mode.
@@ -10,6 +12,8 @@ import { HealthIndicators } from './health.indicators.js';
  * healthy processes restarted; `/health` and `/health/ready` check dependencies.
  */
 @Public()
+@ApiTags('health')
+@ApiOkResponse({ schema: ref('Health') })
 @Controller('health')
 export class HealthController {
   constructor(
@@ -19,6 +23,7 @@ export class HealthController {
 
   @Get()
   @HealthCheck()
+  @ApiProblems(503)
   async check() {
     try {
       return await this.health.check([this.indicators.database, this.indicators.redisQueue]);
@@ -31,6 +36,7 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
+  @ApiProblems(503)
   ready() {
     return this.check();
   }

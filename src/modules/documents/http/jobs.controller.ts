@@ -21,6 +21,20 @@ import { AppError, ErrorCode } from '../../../common/app-error.js';
 import { DocumentsService } from '../documents.service.js';
 import { JobEventStream } from '../job-event-stream.js';
 import { readUpload } from './read-upload.js';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiProblems, ApiScoped, ref } from '../../../http/openapi.js';
+
+const uploadBody = {
+  type: 'object',
+  required: ['file'],
+  properties: {
+    file: { type: 'string', format: 'binary', description: 'PDF, PNG, JPEG, TIFF, WebP, BMP or GIF' },
+    pages: { type: 'string', description: 'Pages to process, e.g. `1-3,7` or `5-`' },
+    ocr: { type: 'string', enum: ['auto', 'force'], default: 'auto' },
+    password: { type: 'string', description: "An encrypted PDF's password" },
+  },
+};
+const idParam = ApiParam({ name: 'id', format: 'uuid', type: String });
 
 const jobId = new ParseUUIDPipe({
   exceptionFactory: () => new AppError(ErrorCode.VALIDATION_FAILED, 'The job id must be a UUID'),
@@ -33,6 +47,7 @@ const listQuery = z.object({
 });
 
 /** The jobs API. `POST /upload` is kept from the original deployment docs. */
+@ApiTags('jobs')
 @Controller()
 export class JobsController {
   constructor(
@@ -43,6 +58,11 @@ export class JobsController {
   @Post(['jobs', 'upload'])
   @RequireScope('jobs:write')
   @HttpCode(202)
+  @ApiScoped('jobs:write')
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ schema: uploadBody })
+  @ApiResponse({ status: 202, description: 'Queued; `Location: /jobs/{id}`', schema: ref('Job') })
+  @ApiProblems(400, 408, 413, 415, 422, 503)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
@@ -55,6 +75,12 @@ export class JobsController {
 
   @Get('jobs')
   @RequireScope('jobs:read')
+  @ApiScoped('jobs:read')
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } })
+  @ApiQuery({ name: 'status', required: false, enum: ['QUEUED', 'RUNNING', 'SUCCEEDED', 'PARTIAL', 'FAILED', 'CANCELLED'] })
+  @ApiQuery({ name: 'cursor', required: false, type: String })
+  @ApiOkResponse({ schema: ref('JobList') })
+  @ApiProblems(400)
   list(@CurrentPrincipal() principal: Principal, @Query() query: Record<string, unknown>) {
     const parsed = listQuery.safeParse(query);
     if (!parsed.success) {
@@ -67,12 +93,20 @@ export class JobsController {
 
   @Get('jobs/:id')
   @RequireScope('jobs:read')
+  @ApiScoped('jobs:read')
+  @idParam
+  @ApiOkResponse({ schema: ref('Job') })
+  @ApiProblems(400, 404)
   get(@CurrentPrincipal() principal: Principal, @Param('id', jobId) id: string) {
     return this.documents.get(visibleOwner(principal), id);
   }
 
   @Get('jobs/:id/results')
   @RequireScope('jobs:read')
+  @ApiScoped('jobs:read')
+  @idParam
+  @ApiOkResponse({ schema: ref('JobResults') })
+  @ApiProblems(400, 404, 409)
   results(@CurrentPrincipal() principal: Principal, @Param('id', jobId) id: string) {
     return this.documents.results(visibleOwner(principal), id);
   }
@@ -80,6 +114,11 @@ export class JobsController {
   /** Server-sent events; `Last-Event-ID` (sent by EventSource on reconnect) resumes after that event. */
   @Sse('jobs/:id/events')
   @RequireScope('jobs:read')
+  @ApiScoped('jobs:read')
+  @idParam
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'Server-sent events: `id: <seq>`, `event: <type>`, `data: {jobId, seq, type, at, data}`', content: { 'text/event-stream': { schema: { type: 'string' } } } })
+  @ApiProblems(400, 404)
   follow(
     @CurrentPrincipal() principal: Principal,
     @Param('id', jobId) id: string,

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { ErrorCode } from '../common/app-error.js';
+
+/**
+ * The response bodies, as zod schemas turned into the OpenAPI document's
+ * components: one definition, so the served document cannot hold two versions.
+ * They describe what `job.view.ts` and `problem.filter.ts` send.
+ */
+const status = z.enum(['QUEUED', 'RUNNING', 'SUCCEEDED', 'PARTIAL', 'FAILED', 'CANCELLED']);
+const failure = z.object({ code: z.string(), message: z.string() });
+const bbox = z.object({ x0: z.number(), y0: z.number(), x1: z.number(), y1: z.number() });
+const word = z.object({ text: z.string(), confidence: z.number(), bbox });
+
+const job = z.object({
+  id: z.uuid(),
+  status,
+  fileName: z.string().nullable(),
+  mediaType: z.string(),
+  sizeBytes: z.number().int(),
+  attempts: z.number().int(),
+  pages: z.object({ total: z.number().int().nullable(), done: z.number().int(), failed: z.number().int() }),
+  createdAt: z.iso.datetime(),
+  startedAt: z.iso.datetime().nullable(),
+  finishedAt: z.iso.datetime().nullable(),
+  error: failure.optional(),
+  links: z.object({ self: z.string(), results: z.string(), events: z.string() }),
+});
+
+const page = z.union([
+  z.object({
+    number: z.number().int(),
+    source: z.enum(['text-layer', 'ocr']),
+    rotation: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]),
+    width: z.number(),
+    height: z.number(),
+    dpi: z.number().optional(),
+    text: z.string(),
+    confidence: z.number(),
+    skew: z.number().optional(),
+    lines: z.array(z.object({ text: z.string(), confidence: z.number(), bbox, words: z.array(word) })),
+  }),
+  z.object({ number: z.number().int(), error: failure }),
+]);
+
+export const schemas = {
+  Job: job,
+  JobList: z.object({ items: z.array(job), nextCursor: z.string().nullable() }),
+  JobResults: z.object({ id: z.uuid(), status, text: z.string(), pages: z.array(page) }),
+  QueueState: z.object({ queue: z.record(z.string(), z.number()), jobs: z.record(z.string(), z.number()) }),
+  Health: z.object({ status: z.string() }).catchall(z.unknown()),
+  Problem: z.object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]),
+    detail: z.string(),
+    requestId: z.string().optional(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  }).catchall(z.unknown()),
+};
+
+/** The document's components, in the OpenAPI 3.0 dialect of JSON Schema. */
+export function schemaComponents(): Record<string, object> {
+  return Object.fromEntries(
+    Object.entries(schemas).map(([name, schema]) => {
+      const { $schema: _, ...json } = z.toJSONSchema(schema, { target: 'openapi-3.0' }) as Record<string, unknown>;
+      return [name, json];
+    }),
+  );
+}
