@@ -85,7 +85,12 @@ describe('OpenAPI with ENABLE_SWAGGER=true, MODE=all', () => {
     expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
     const ui = await fetch(`${baseUrl}/docs`);
     expect(ui.status).toBe(200);
-    expect(await ui.text()).toContain('swagger');
+    const html = await ui.text();
+    // The page only works when its scripts and styles load (and helmet's CSP allows them: same origin, no inline script).
+    const assets = [...html.matchAll(/<(?:script|link)[^>]+(?:src|href)="([^"]+\.(?:js|css))"/g)].map((m) => new URL(m[1]!, `${baseUrl}/docs`));
+    expect(assets.map((a) => a.pathname)).toContain('/docs/swagger-ui-bundle.js');
+    for (const asset of assets) expect((await fetch(asset)).status, asset.pathname).toBe(200);
+    expect(html).not.toMatch(/<script>/);
   });
 
   it('documents every route the app registers, with problem answers', async () => {
