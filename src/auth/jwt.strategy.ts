@@ -11,8 +11,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const { algorithms, issuer, audience, ...jsonWebTokenOptions } = verifier.options;
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      // passport-jwt hands the key to jsonwebtoken, which takes a KeyObject;
+      // its typings only admit strings and buffers.
       secretOrKeyProvider: (_request: unknown, token: string, done: (error: unknown, key?: string) => void) => {
-        verifier.keyFor(token).then((key) => done(null, key), done);
+        verifier.keyFor(token).then((key) => done(null, key as unknown as string), done);
       },
       algorithms,
       issuer: issuer as string | undefined,

@@ -1,4 +1,4 @@
-import { createPublicKey, KeyObject } from 'node:crypto';
+import { createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, type ProtectedHeaderParameters, type RemoteJWKSet } from 'jose';
 import type { AppConfig } from '../config/config.js';
 
@@ -22,13 +22,18 @@ export class UnusableTokenError extends Error {}
 export class TokenKeys {
   /** Every algorithm some configured key accepts. */
   readonly algorithms: string[];
-  private readonly publicKey?: { pem: string; algorithm: string };
+  // Key objects made once: given a string, jsonwebtoken would try it as a
+  // public key (and throw) and then as a secret, on every request.
+  private readonly secret?: KeyObject;
+  private readonly publicKey?: { key: KeyObject; algorithm: string };
   private readonly keySet?: RemoteJWKSet;
 
   /** @throws Error when `JWT_PUBLIC_KEY` is not an RSA or P-256/384/521 EC public key. */
-  constructor(private readonly auth: AppConfig['auth']) {
+  constructor(auth: AppConfig['auth']) {
+    if (auth.jwtSecret) this.secret = createSecretKey(Buffer.from(auth.jwtSecret));
     if (auth.publicKey) {
-      this.publicKey = { pem: auth.publicKey, algorithm: algorithmOf(createPublicKey(auth.publicKey)) };
+      const key = createPublicKey(auth.publicKey);
+      this.publicKey = { key, algorithm: algorithmOf(key) };
     }
     if (auth.jwks) {
       // jose caches the set, refetches it when a token names a `kid` it lacks,
@@ -40,19 +45,19 @@ export class TokenKeys {
       });
     }
     this.algorithms = [
-      ...(auth.jwtSecret ? ['HS256'] : []),
+      ...(this.secret ? ['HS256'] : []),
       ...(this.publicKey ? [this.publicKey.algorithm] : []),
       ...(this.keySet ? JWKS_ALGORITHMS : []),
     ].filter((alg, i, all) => all.indexOf(alg) === i);
   }
 
   /**
-   * The key to verify `token` with: the secret, or a public key as PEM.
+   * The key to verify `token` with: the secret, or a public key.
    *
    * @throws UnusableTokenError for a malformed header or an algorithm no configured key serves;
    *   jose's errors when the key set cannot be fetched or has no matching key.
    */
-  async keyFor(token: string): Promise<string> {
+  async keyFor(token: string): Promise<KeyObject> {
     let header: ProtectedHeaderParameters;
     try {
       header = decodeProtectedHeader(token);
@@ -60,11 +65,9 @@ export class TokenKeys {
       throw new UnusableTokenError('malformed token header');
     }
     const { alg } = header;
-    if (alg === 'HS256' && this.auth.jwtSecret) return this.auth.jwtSecret;
-    if (alg && alg === this.publicKey?.algorithm) return this.publicKey.pem;
-    if (alg && this.keySet && JWKS_ALGORITHMS.includes(alg)) {
-      return KeyObject.from(await this.keySet(header)).export({ type: 'spki', format: 'pem' }) as string;
-    }
+    if (alg === 'HS256' && this.secret) return this.secret;
+    if (alg && alg === this.publicKey?.algorithm) return this.publicKey.key;
+    if (alg && this.keySet && JWKS_ALGORITHMS.includes(alg)) return KeyObject.from(await this.keySet(header));
     throw new UnusableTokenError(`no key for algorithm ${String(alg)}`);
   }
 }

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -29,7 +30,7 @@ export class TokenVerifier {
   }
 
   /** The key for `token`, logging when a key set cannot be fetched (ours to fix, not the client's). */
-  async keyFor(token: string): Promise<string> {
+  async keyFor(token: string): Promise<KeyObject> {
     return this.keys.keyFor(token).catch((error: unknown) => {
       if (!(error instanceof UnusableTokenError)) this.logger.warn(`token key unavailable: ${(error as Error).message}`);
       throw error;

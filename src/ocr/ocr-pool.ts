@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import { defaultLangPath, OcrEngine, osdLangPath, type DetectedOrientation, type OcrEngineConfig } from './ocr-engine.js';
-import type { BBox, OcrPage, OcrPoolOptions, RecognizeOptions, RecycleReason } from './ocr-types.js';
+import { mapBoxes, type BBox, type OcrPage, type OcrPoolOptions, type RecognizeOptions, type RecycleReason } from './ocr-types.js';
 
 interface Waiter {
   resolve: (engine: OcrEngine) => void;
@@ -310,6 +310,5 @@ function unskewed(page: OcrPage): OcrPage {
       y1: clamp(Math.max(...corners.map(([, y]) => y)), page.height),
     };
   };
-  const lines = page.lines.map((line) => ({ ...line, bbox: box(line.bbox), words: line.words.map((w) => ({ ...w, bbox: box(w.bbox) })) }));
-  return { ...page, lines };
+  return { ...page, lines: mapBoxes(page.lines, box) };
 }

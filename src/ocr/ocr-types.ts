@@ -21,6 +21,11 @@ export interface OcrWord {
   bbox: BBox;
 }
 
+/** Every line's and word's box moved by `box`: scaled, turned, and so on. */
+export function mapBoxes(lines: OcrLine[], box: (b: BBox) => BBox): OcrLine[] {
+  return lines.map((line) => ({ ...line, bbox: box(line.bbox), words: line.words.map((w) => ({ ...w, bbox: box(w.bbox) })) }));
+}
+
 /** One text line, in Tesseract's reading order. */
 export interface OcrLine {
   /** The line's words joined by spaces, without the trailing newline. */

@@ -55,7 +55,7 @@ export class Quotas {
     const limit = this.config.quotas.requestsPerMinute;
     const res = await this.requests.consume(subject).catch((outcome: unknown) => {
       if (outcome instanceof RateLimiterRes) return outcome; // over the budget
-      throw this.exceeded(outcome, '');
+      throw this.storeFailed(outcome);
     });
     const resetSeconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
     return { limit, remaining: res.remainingPoints, resetSeconds, exceeded: res.consumedPoints > limit };
@@ -66,7 +66,8 @@ export class Quotas {
     if (!this.pages) return;
     const used = await this.pages.get(subject).catch(() => null);
     if (used && used.consumedPoints >= this.config.quotas.pagesPerDay) {
-      throw this.exceeded(used, `The daily quota of ${this.config.quotas.pagesPerDay} pages is used up`);
+      const retryAfterSeconds = Math.max(1, Math.ceil(used.msBeforeNext / 1000));
+      throw new AppError(ErrorCode.QUOTA_EXCEEDED, `The daily quota of ${this.config.quotas.pagesPerDay} pages is used up`, { retryAfterSeconds });
     }
   }
 
@@ -84,17 +85,13 @@ export class Quotas {
       new DocumentError(ErrorCode.QUOTA_EXCEEDED, `${count} pages exceed the ${Math.max(0, left)} left of today's quota of ${this.config.quotas.pagesPerDay}`);
     if (count > left) throw refused();
     await this.pages.consume(subject, count).catch((outcome: unknown) => {
-      throw outcome instanceof RateLimiterRes ? refused() : this.exceeded(outcome, '');
+      throw outcome instanceof RateLimiterRes ? refused() : this.storeFailed(outcome);
     });
   }
 
-  private exceeded(outcome: unknown, message: string): AppError {
-    if (outcome !== null && !(outcome instanceof RateLimiterRes)) {
-      // Neither Redis nor the insurance limiter answered: an internal fault, not the client's.
-      this.logger.error({ err: outcome }, 'quota store failed');
-      return new AppError(ErrorCode.INTERNAL, 'Quota check failed');
-    }
-    const retryAfterSeconds = Math.max(1, Math.ceil((outcome?.msBeforeNext ?? 1000) / 1000));
-    return new AppError(ErrorCode.QUOTA_EXCEEDED, message, { retryAfterSeconds });
+  /** Neither Redis nor the insurance limiter answered: an internal fault, not the client's. */
+  private storeFailed(error: unknown): AppError {
+    this.logger.error({ err: error }, 'quota store failed');
+    return new AppError(ErrorCode.INTERNAL, 'Quota check failed');
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DocumentError } from '../../common/app-error.js';
-import type { BBox, OcrPage } from '../../ocr/ocr-types.js';
+import { mapBoxes, type BBox, type OcrPage } from '../../ocr/ocr-types.js';
 import type { DocumentReader } from '../../reader/document-reader.js';
 import type { PageOutcome, PageText } from '../documents/job-result.js';
 import { OcrEngineService } from './ocr-engine.service.js';
@@ -78,6 +78,6 @@ function scaled(page: OcrPage, factor: number): PageText {
     text,
     confidence,
     skew,
-    lines: lines.map((line) => ({ ...line, bbox: box(line.bbox), words: line.words.map((w) => ({ ...w, bbox: box(w.bbox) })) })),
+    lines: mapBoxes(lines, box),
   };
 }
