@@ -4,6 +4,7 @@ import { ErrorCode } from '../common/app-error.js';
 export const STATUS_OF: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
   VALIDATION_FAILED: 400,
+  SCHEMA_INVALID: 400,
   FILE_REQUIRED: 400,
   FILE_EMPTY: 400,
   UNAUTHORIZED: 401,
