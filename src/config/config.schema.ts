@@ -13,7 +13,7 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
  * contents are the value), are redacted from logs, and are never echoed in
  * validation errors (no value is, but these especially).
  */
-export const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET'] as const;
+export const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'LLM_API_KEY'] as const;
 
 /** Keys that may also be given as `NAME_FILE`: the secrets, and the token public key. */
 export const FILE_KEYS = [...SECRET_KEYS, 'JWT_PUBLIC_KEY'] as const;
@@ -85,12 +85,22 @@ export const envSchema = z.object({
   QUOTA_PAGES_PER_DAY: z.coerce.number().int().min(0).default(10_000),
   QUOTA_EVENT_STREAMS: z.coerce.number().int().min(0).default(20),
 
+  // The optional LLM field extractor: any OpenAI-compatible chat-completions endpoint.
+  LLM_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  LLM_API_KEY: z.string().min(1).optional(),
+  LLM_MODEL: z.string().min(1).max(200).optional(),
+  LLM_TIMEOUT_MS: positiveInt.default(30_000),
+  LLM_MAX_INPUT_CHARS: positiveInt.default(24_000),
+
   ENABLE_METRICS: bool.default(false),
   ENABLE_SWAGGER: bool.default(false),
 }).superRefine((env, ctx) => {
   // Only the API checks tokens; a worker needs no key.
   if (env.MODE !== 'worker' && !env.JWT_SECRET && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL) {
     ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'one of JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL is required' });
+  }
+  if (env.LLM_BASE_URL && !env.LLM_MODEL) {
+    ctx.addIssue({ code: 'custom', path: ['LLM_MODEL'], message: 'is required with LLM_BASE_URL' });
   }
   if (env.SERVICE_ENV === 'prod' && env.JWT_JWKS_URL?.startsWith('http:')) {
     ctx.addIssue({ code: 'custom', path: ['JWT_JWKS_URL'], message: 'must be https in prod' });

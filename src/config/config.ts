@@ -54,6 +54,8 @@ export interface AppConfig {
     /** Straighten slightly tilted scans before reading. */
     deskew: boolean;
   };
+  /** The LLM field extractor; absent: fields are extracted locally only. */
+  llm?: { baseUrl: string; apiKey?: string; model: string; timeoutMs: number; maxInputChars: number };
   /** Serve Prometheus metrics on `/metrics` (the API's port, or a worker's health port). */
   metrics: boolean;
   /** Serve the OpenAPI document on `/docs/json` and its UI on `/docs` (API modes). */
@@ -156,6 +158,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       recycleAboveRssBytes: e.OCR_RECYCLE_RSS_MB && e.OCR_RECYCLE_RSS_MB * 1024 * 1024,
       deskew: e.OCR_DESKEW,
     },
+    llm: e.LLM_BASE_URL
+      ? { baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL!, timeoutMs: e.LLM_TIMEOUT_MS, maxInputChars: e.LLM_MAX_INPUT_CHARS }
+      : undefined,
     metrics: e.ENABLE_METRICS,
     swagger: e.ENABLE_SWAGGER,
     quotas: {

@@ -26,7 +26,7 @@ export class HealthController {
   @ApiProblems(503)
   async check() {
     try {
-      return await this.health.check([this.indicators.database, this.indicators.redisQueue]);
+      return await this.health.check(this.indicators.all);
     } catch (error) {
       // Terminus throws its report inside a plain 503; answer it with the envelope.
       if (error instanceof ServiceUnavailableException) throw unavailable(error.getResponse() as HealthCheckResult);

@@ -1,14 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
 import { RedisService } from '../infra/redis/redis.service.js';
+import { LLM_EXTRACTOR } from '../modules/extraction/extraction.tokens.js';
+import type { LlmExtractor } from '../modules/extraction/llm-extractor.js';
 
 const TIMEOUT_MS = 2_000;
 
 /**
  * The service's dependencies as Terminus indicators. The database is the
  * source of truth, so losing it is `down`; Redis only carries the queue, so
- * losing it is `degraded`: reads keep working while it comes back.
+ * losing it is `degraded`: reads keep working while it comes back. The LLM
+ * extractor (when configured) is `degraded` too: jobs fall back to the local one.
  */
 @Injectable()
 export class HealthIndicators {
@@ -16,7 +19,13 @@ export class HealthIndicators {
     private readonly health: HealthIndicatorService,
     private readonly prisma: PrismaService,
     private readonly redis: RedisService,
+    @Inject(LLM_EXTRACTOR) private readonly llm: LlmExtractor | null,
   ) {}
+
+  /** The indicators to check: the LLM's only when one is configured. */
+  get all() {
+    return [this.database, this.redisQueue, ...(this.llm ? [this.llmExtractor] : [])];
+  }
 
   database = () =>
     this.health
@@ -32,5 +41,11 @@ export class HealthIndicators {
       .attempt(() => this.redis.ping())
       .withTimeout(TIMEOUT_MS);
     return result.redis.status === 'up' ? result : session.degraded({ message: 'redis unreachable' });
+  };
+
+  llmExtractor = async () => {
+    const session = this.health.check('llm');
+    const result = await session.attempt(() => this.llm!.ping()).withTimeout(TIMEOUT_MS);
+    return result.llm.status === 'up' ? result : session.degraded({ message: 'LLM unreachable; the local extractor is used' });
   };
 }

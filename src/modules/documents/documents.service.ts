@@ -8,6 +8,7 @@ import { ARTIFACT_STORE, type ArtifactStore } from '../../infra/artifacts/artifa
 import { inspectImage } from '../../reader/image-decoder.js';
 import { isPdf } from '../../reader/reader-protocol.js';
 import { Quotas } from '../../quota/quotas.js';
+import { parseSchema } from '../../extract/schemas.js';
 import { JobLifecycle } from './job-lifecycle.js';
 import { jobOptionsSchema } from './job-options.js';
 import { decodeCursor, encodeCursor } from './list-cursor.js';
@@ -27,7 +28,7 @@ const MAX_PASSWORD_LENGTH = 256;
 
 /** Form fields a job accepts besides the file. */
 const uploadFields = z
-  .object({ pages: z.string(), ocr: z.string(), password: z.string().min(1).max(MAX_PASSWORD_LENGTH) })
+  .object({ pages: z.string(), ocr: z.string(), schema: z.string(), password: z.string().min(1).max(MAX_PASSWORD_LENGTH) })
   .partial()
   .strict();
 
@@ -57,6 +58,8 @@ export class DocumentsService {
     const { password, ...rest } = parseFields(upload.fields);
     const options = jobOptionsSchema.safeParse(rest);
     if (!options.success) throw validationFailed(options.error);
+    // Checked here, before anything is stored; the worker parses it again.
+    if (options.data.schema !== undefined) parseSchema(options.data.schema);
     // PDFs are opened in the worker, in a thread of their own; images are checked here.
     const mediaType = isPdf(upload.data) ? PDF : (await inspectImage(upload.data, this.config.limits.image)).mediaType;
     await this.quotas.assertPagesLeft(ownerId);

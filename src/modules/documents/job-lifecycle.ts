@@ -1,6 +1,7 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
 import type { JobEvent } from '../../generated/prisma/client.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
+import type { Extraction } from '../../extract/extraction.js';
 import { documentText, type PageOutcome } from './job-result.js';
 import { JobEventBus } from './job-event-bus.js';
 import { JobEventType, TERMINAL_EVENTS } from './job-event.js';
@@ -62,9 +63,10 @@ export class JobLifecycle {
 
   /**
    * `RUNNING → SUCCEEDED`, or `PARTIAL` when some pages failed, or `FAILED`
-   * (with the first page's code) when all did. Stores the document's text.
+   * (with the first page's code) when all did. Stores the document's text,
+   * and its fields when the job named a schema.
    */
-  async finish(id: string): Promise<boolean> {
+  async finish(id: string, fields?: Extraction): Promise<boolean> {
     const pages = await this.state.pages(id);
     const failed = pages.filter((page) => page.status === 'FAILED');
     const first = failed[0];
@@ -80,7 +82,7 @@ export class JobLifecycle {
         type: partial ? JobEventType.PARTIAL : JobEventType.SUCCEEDED,
         data: { pages: { total: pages.length, done: pages.length - failed.length, failed: failed.length } },
       },
-      text,
+      result: { text, fields },
     });
   }
 

@@ -24,6 +24,8 @@ export const jobOptionsSchema = z.object({
     .optional(),
   /** `force` OCRs PDF pages even when they have a text layer. */
   ocr: z.enum(['auto', 'force']).default('auto'),
+  /** Fields to extract: a built-in schema's name or a custom schema as JSON text, see `parseSchema`. */
+  schema: z.string().optional(),
 });
 export type JobOptions = z.infer<typeof jobOptionsSchema>;
 

@@ -4,6 +4,7 @@ import { PrismaService } from '../../infra/prisma/prisma.service.js';
 import { JobEventType } from './job-event.js';
 import type { PageOutcome } from './job-result.js';
 import type { NewJob } from './jobs.repository.js';
+import type { Extraction } from '../../extract/extraction.js';
 
 export type { JobEvent, JobPage };
 
@@ -15,8 +16,8 @@ export interface Transition {
   where?: Prisma.JobWhereInput;
   data: Prisma.JobUpdateManyMutationInput;
   event: { type: JobEventType; data?: Prisma.InputJsonObject };
-  /** Result text to store in the same transaction. */
-  text?: string;
+  /** Result text, and fields when the job named a schema, to store in the same transaction. */
+  result?: { text: string; fields?: Extraction };
 }
 
 /**
@@ -56,8 +57,9 @@ export class JobStateRepository {
         select: { eventSeq: true },
       });
       if (!job) return null;
-      if (t.text !== undefined) {
-        await tx.jobResult.upsert({ where: { jobId: id }, create: { jobId: id, text: t.text }, update: { text: t.text } });
+      if (t.result) {
+        const result = { text: t.result.text, fields: toJson(t.result.fields) };
+        await tx.jobResult.upsert({ where: { jobId: id }, create: { jobId: id, ...result }, update: result });
       }
       return tx.jobEvent.create({ data: { jobId: id, seq: job.eventSeq, type: t.event.type, data: t.event.data ?? {} } });
     });
@@ -113,6 +115,12 @@ export class JobStateRepository {
     return this.prisma.jobPage.findMany({ where: { jobId: id }, orderBy: { number: 'asc' } });
   }
 
+  /** Replaces a finished job's fields (re-extraction); false when it has no result. */
+  async storeFields(id: string, fields: Extraction): Promise<boolean> {
+    const { count } = await this.prisma.jobResult.updateMany({ where: { jobId: id }, data: { fields: toJson(fields) } });
+    return count === 1;
+  }
+
   /** The job's events after `seq`, oldest first. */
   eventsAfter(id: string, seq: number, limit: number): Promise<JobEvent[]> {
     return this.prisma.jobEvent.findMany({ where: { jobId: id, seq: { gt: seq } }, orderBy: { seq: 'asc' }, take: limit });
@@ -124,4 +132,8 @@ function pageRow(page: PageOutcome) {
   return page.status === 'SUCCEEDED'
     ? { ...common, source: page.source, rotation: page.rotation, result: page.result as unknown as Prisma.InputJsonObject, errorCode: null, errorMessage: null }
     : { ...common, source: null, rotation: 0, result: Prisma.DbNull, errorCode: page.error.code, errorMessage: page.error.message };
+}
+
+function toJson(fields: Extraction | undefined) {
+  return fields ? (fields as unknown as Prisma.InputJsonObject) : Prisma.DbNull;
 }

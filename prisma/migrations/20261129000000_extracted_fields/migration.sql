@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "job_results" ADD COLUMN     "fields" JSON;
