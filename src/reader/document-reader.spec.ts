@@ -78,6 +78,29 @@ describe('DocumentReader', () => {
     });
   });
 
+  it('answers pages asked for all at once with the right page each, in the order asked, a failing one alone failing', async () => {
+    // Page 2 has no text layer: it is rendered, the slow kind of read.
+    const pdf = await textPdf([['page one'], [], ['page three'], ['page four']]);
+    await withReader(pdf, async (reader) => {
+      const arrived: number[] = [];
+      const asked = [2, 4, 1, 3, 9].map((n) =>
+        reader.page(n).then(
+          (page) => (arrived.push(n), page),
+          (error: DocumentError) => (arrived.push(n), error.code),
+        ),
+      );
+      const [two, four, one, three, nine] = await Promise.all(asked);
+      expect(arrived).toEqual([2, 4, 1, 3, 9]);
+      expect(two).toMatchObject({ kind: 'image', number: 2 });
+      expect([four, one, three].map((p: any) => [p.number, p.text])).toEqual([
+        [4, 'page four'],
+        [1, 'page one'],
+        [3, 'page three'],
+      ]);
+      expect(nine).toBe(ErrorCode.CORRUPT_FILE);
+    });
+  });
+
   it('answers a PDF’s password problems and refuses what is not a document', async () => {
     const pdf = await encryptPdf(await textPdf([['locked']]), 'pw');
     expect(await codeOf(DocumentReader.open(pdf, OPTIONS))).toBe(ErrorCode.PASSWORD_REQUIRED);

@@ -32,8 +32,13 @@ opened.then(
   (doc) => port.postMessage({ id: 0, value: { mediaType: doc.mediaType, pageCount: doc.pageCount } } satisfies ReaderReply),
   (error: unknown) => port.postMessage({ id: 0, error: failure(error) } satisfies ReaderReply),
 );
+// Pages are read one at a time, in the order asked for, though several may be
+// asked for at once: the first is ready first (and OCRed while the next is
+// read), and one page's canvas at a time is held, not one per page asked for.
+let previous: Promise<unknown> = opened.catch(() => undefined);
 port.on('message', (request: ReaderRequest) => {
-  opened
+  previous = previous
+    .then(() => opened)
     .then((doc) => doc.page(request.page))
     .then(
       (value) => port.postMessage({ id: request.id, value } satisfies ReaderReply),

@@ -11,12 +11,19 @@ import { JobLifecycle } from '../documents/job-lifecycle.js';
 import { jobOptionsSchema, selectPages } from '../documents/job-options.js';
 import { JobStateRepository } from '../documents/job-state.repository.js';
 import type { Job } from '../documents/jobs.repository.js';
+import { inOrder } from './page-pipeline.js';
 import { PageRecognizer } from './page-recognizer.js';
 
 /**
- * Turns a queued job into a result, page by page: open the document (in its
- * own thread) → select pages → for each page not yet checkpointed: read, OCR,
- * store → finish. A redelivered job resumes at its first unstored page.
+ * Turns a queued job into a result: open the document (in its own thread) →
+ * select pages → read and OCR the pages not yet checkpointed, several at once
+ * (one per OCR engine, plus one being read ahead), storing each in page order
+ * → finish. A redelivered job resumes at its first unstored page.
+ *
+ * Pages in flight per job are bounded by the engine count plus one, not more:
+ * each holds a decoded page image, and jobs running side by side (queue
+ * concurrency) share the engines' FIFO queue, so a long document takes turns
+ * with a one-page receipt instead of queueing all its pages ahead of it.
  */
 @Injectable()
 export class ProcessingService {
@@ -75,16 +82,24 @@ export class ProcessingService {
       if (job.pagesTotal === null) await this.quotas.chargePages(job.ownerId, numbers.length);
       await this.lifecycle.plan(job.id, numbers.length);
       const stored = await this.state.storedPageNumbers(job.id);
-      for (const number of numbers.filter((n) => !stored.has(n))) {
-        const outcome = await this.pages.recognize(reader, number);
-        for (const [stage, ms] of Object.entries(outcome.timings)) totals[stage] = (totals[stage] ?? 0) + ms;
-        const saving = performance.now();
-        const running = await this.lifecycle.completePage(job.id, outcome);
-        const saved = Math.round(performance.now() - saving);
-        totals.save += saved;
-        this.metrics?.pageProcessed(outcome, saved);
-        if (!running) return;
-      }
+      const pagesStarted = performance.now();
+      const running = await inOrder(
+        numbers.filter((n) => !stored.has(n)),
+        this.config.ocr.workers + 1,
+        (number, signal) => this.pages.recognize(reader, number, signal),
+        async (outcome) => {
+          for (const [stage, ms] of Object.entries(outcome.timings)) totals[stage] = (totals[stage] ?? 0) + ms;
+          const saving = performance.now();
+          const stillRunning = await this.lifecycle.completePage(job.id, outcome);
+          const saved = Math.round(performance.now() - saving);
+          totals.save += saved;
+          this.metrics?.pageProcessed(outcome, saved);
+          return stillRunning;
+        },
+      );
+      // Stage totals add up every page's time; pages overlap, so this is the wall time they took.
+      totals.pages = Math.round(performance.now() - pagesStarted);
+      if (!running) return;
     } finally {
       await reader.close();
     }
