@@ -42,10 +42,46 @@ const page = z.union([
   z.object({ number: z.number().int(), error: failure }),
 ]);
 
+const extractedField = z.object({
+  value: z.union([z.string(), z.number()]),
+  currency: z.string().optional(),
+  raw: z.string(),
+  confidence: z.number(),
+  evidence: z.object({ page: z.number().int(), bbox }).optional(),
+});
+
+const extraction = z.object({
+  schema: z.string(),
+  extractor: z.enum(['local', 'llm']),
+  fields: z.record(z.string(), extractedField.nullable()),
+  missing: z.array(z.string()),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })),
+  notes: z.array(z.string()),
+});
+
+const schemaSummary = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  fields: z.array(
+    z.object({
+      name: z.string(),
+      kind: z.enum(['string', 'date', 'money', 'number', 'enum']),
+      required: z.boolean(),
+      labels: z.array(z.string()),
+      pattern: z.string().optional(),
+      values: z.array(z.string()).optional(),
+      description: z.string().optional(),
+    }),
+  ),
+  jsonSchema: z.record(z.string(), z.unknown()),
+});
+
 export const schemas = {
   Job: job,
   JobList: z.object({ items: z.array(job), nextCursor: z.string().nullable() }),
-  JobResults: z.object({ id: z.uuid(), status, text: z.string(), pages: z.array(page) }),
+  JobResults: z.object({ id: z.uuid(), status, text: z.string(), fields: extraction.nullable(), pages: z.array(page) }),
+  Extraction: extraction,
+  SchemaList: z.object({ items: z.array(schemaSummary) }),
   QueueState: z.object({ queue: z.record(z.string(), z.number()), jobs: z.record(z.string(), z.number()) }),
   Health: z.object({ status: z.string() }).catchall(z.unknown()),
   Problem: z.object({

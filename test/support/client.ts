@@ -28,6 +28,16 @@ export class ApiClient {
     return body;
   }
 
+  /** POSTs a JSON body and reads the JSON answer. */
+  async postJson<T = any>(path: string, body: unknown): Promise<{ status: number; body: T }> {
+    const res = await fetch(this.baseUrl + path, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { ...this.headers(), 'content-type': 'application/json' },
+    });
+    return { status: res.status, body: (await res.json()) as T };
+  }
+
   get(path: string): Promise<Response> {
     return fetch(this.baseUrl + path, { headers: this.headers() });
   }

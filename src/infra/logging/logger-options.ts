@@ -23,6 +23,7 @@ export function loggerOptions(config: Readonly<AppConfig>): Params {
           'res.headers["set-cookie"]',
           ...SECRET_KEYS.map((key) => `*.${key}`),
           '*.jwtSecret',
+          '*.apiKey',
           '*.password',
         ],
         censor: '[redacted]',

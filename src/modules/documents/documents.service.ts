@@ -13,7 +13,10 @@ import { JobLifecycle } from './job-lifecycle.js';
 import { jobOptionsSchema } from './job-options.js';
 import { decodeCursor, encodeCursor } from './list-cursor.js';
 import { jobView, resultView, type JobView, type ResultView } from './job.view.js';
-import { JobsRepository, type JobStatus } from './jobs.repository.js';
+import { JobsRepository, type JobStatus, type JobWithResult } from './jobs.repository.js';
+import { JobStateRepository } from './job-state.repository.js';
+import { ExtractionService } from '../extraction/extraction.service.js';
+import type { Extraction } from '../../extract/extraction.js';
 import { OcrJobProducer } from './ocr-job.producer.js';
 
 export interface Upload {
@@ -45,6 +48,8 @@ export class DocumentsService {
     private readonly lifecycle: JobLifecycle,
     private readonly producer: OcrJobProducer,
     private readonly quotas: Quotas,
+    private readonly extraction: ExtractionService,
+    private readonly state: JobStateRepository,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -124,6 +129,23 @@ export class DocumentsService {
   }
 
   async results(ownerId: string | undefined, id: string): Promise<ResultView> {
+    return resultView(await this.finished(ownerId, id));
+  }
+
+  /**
+   * Extracts `schema` (a built-in name or a custom schema's JSON) again from
+   * the job's stored pages, without OCR; the new fields replace the job's.
+   */
+  async extract(ownerId: string | undefined, id: string, schema: string): Promise<Extraction> {
+    const parsed = parseSchema(schema);
+    const job = await this.finished(ownerId, id);
+    const fields = await this.extraction.extract(parsed, job.pages);
+    await this.state.storeFields(id, fields);
+    return fields;
+  }
+
+  /** The job with its result and pages, when it has finished with some. */
+  private async finished(ownerId: string | undefined, id: string): Promise<JobWithResult> {
     const job = await this.jobs.findOwnedWithResult(id, ownerId);
     if (!job) throw notFound();
     if (job.status === 'QUEUED' || job.status === 'RUNNING') {
@@ -138,7 +160,7 @@ export class DocumentsService {
         ...(job.errorCode && { error: { code: job.errorCode, message: job.errorMessage ?? '' } }),
       });
     }
-    return resultView(job);
+    return job;
   }
 
   private async discard(id: string, originalKey: string, created: boolean): Promise<void> {

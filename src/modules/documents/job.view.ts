@@ -1,3 +1,4 @@
+import type { Extraction } from '../../extract/extraction.js';
 import type { PageSource, PageText } from './job-result.js';
 import type { Job, JobWithResult } from './jobs.repository.js';
 
@@ -44,6 +45,8 @@ export interface ResultView {
   id: string;
   status: Job['status'];
   text: string;
+  /** The fields of the schema the job named (or was re-extracted with); null when none. */
+  fields: Extraction | null;
   pages: PageView[];
 }
 
@@ -52,6 +55,7 @@ export function resultView(job: JobWithResult): ResultView {
     id: job.id,
     status: job.status,
     text: job.result?.text ?? '',
+    fields: (job.result?.fields as unknown as Extraction | null | undefined) ?? null,
     pages: job.pages.map((page): PageView => {
       if (page.status === 'FAILED') {
         return { number: page.number, error: { code: page.errorCode ?? 'INTERNAL', message: page.errorMessage ?? '' } };

@@ -4,11 +4,13 @@ import { DocumentsService } from '../documents.service.js';
 import { JobEventStream } from '../job-event-stream.js';
 import { AdminController } from './admin.controller.js';
 import { JobsController } from './jobs.controller.js';
+import { SchemasController } from './schemas.controller.js';
+import { ExtractionModule } from '../../extraction/extraction.module.js';
 
 /** The HTTP surface for documents: loaded in api and all modes only. */
 @Module({
-  imports: [DocumentsModule],
-  controllers: [JobsController, AdminController],
+  imports: [DocumentsModule, ExtractionModule],
+  controllers: [JobsController, SchemasController, AdminController],
   providers: [DocumentsService, JobEventStream],
 })
 export class DocumentsHttpModule {}

@@ -1,4 +1,5 @@
 import {
+  Body,
   Controller,
   Get,
   Headers,
@@ -32,8 +33,16 @@ const uploadBody = {
     pages: { type: 'string', description: 'Pages to process, e.g. `1-3,7` or `5-`' },
     ocr: { type: 'string', enum: ['auto', 'force'], default: 'auto' },
     password: { type: 'string', description: "An encrypted PDF's password" },
+    schema: { type: 'string', description: 'Fields to extract: a built-in schema (`receipt`, `invoice`; see `GET /schemas`) or a custom schema as JSON' },
   },
 };
+
+const extractBody = z
+  .object({
+    /** A built-in schema's name, or a custom schema (an object, or its JSON text). */
+    schema: z.union([z.string().min(1), z.record(z.string(), z.unknown())]),
+  })
+  .strict();
 const idParam = ApiParam({ name: 'id', format: 'uuid', type: String });
 
 const jobId = new ParseUUIDPipe({
@@ -109,6 +118,31 @@ export class JobsController {
   @ApiProblems(400, 404, 409)
   results(@CurrentPrincipal() principal: Principal, @Param('id', jobId) id: string) {
     return this.documents.results(visibleOwner(principal), id);
+  }
+
+  @Post('jobs/:id/extract')
+  @RequireScope('jobs:write')
+  @HttpCode(200)
+  @ApiScoped('jobs:write')
+  @idParam
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['schema'],
+      properties: { schema: { oneOf: [{ type: 'string' }, { type: 'object' }], description: 'A built-in schema name or a custom schema' } },
+    },
+  })
+  @ApiOkResponse({ schema: ref('Extraction') })
+  @ApiProblems(400, 404, 409)
+  extract(@CurrentPrincipal() principal: Principal, @Param('id', jobId) id: string, @Body() body: unknown) {
+    const parsed = extractBody.safeParse(body);
+    if (!parsed.success) {
+      throw new AppError(ErrorCode.VALIDATION_FAILED, 'The body must be {"schema": <a schema name or a custom schema>}', {
+        errors: parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'body', message: i.message })),
+      });
+    }
+    const { schema } = parsed.data;
+    return this.documents.extract(visibleOwner(principal), id, typeof schema === 'string' ? schema : JSON.stringify(schema));
   }
 
   /** Server-sent events; `Last-Event-ID` (sent by EventSource on reconnect) resumes after that event. */

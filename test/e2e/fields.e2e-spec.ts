@@ -1,0 +1,251 @@
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type RunningApp } from '../support/app.js';
+import { ApiClient, waitForJob } from '../support/client.js';
+import { createTestEnv, type TestEnv } from '../support/harness.js';
+import { FakeLlmServer } from '../support/llm-server.js';
+
+const invoice = () => readFile(new URL('../fixtures/invoice.png', import.meta.url));
+
+/** The words of a finished job's pages, with their page numbers. */
+async function wordsOf(client: ApiClient, id: string) {
+  const { body } = await client.json(`/jobs/${id}/results`);
+  return body.pages.flatMap((page: any) => page.lines.flatMap((line: any) => line.words.map((word: any) => ({ ...word, page: page.number }))));
+}
+
+/** Whether `outer` contains `inner`'s box, give or take a pixel. */
+function encloses(outer: any, inner: any): boolean {
+  return outer.x0 <= inner.x0 + 1 && outer.y0 <= inner.y0 + 1 && outer.x1 >= inner.x1 - 1 && outer.y1 >= inner.y1 - 1;
+}
+
+async function uploadWithSchema(client: ApiClient, schema: string) {
+  const { id } = await client.submit(await invoice(), { fileName: 'invoice.png', fields: { schema } });
+  expect((await waitForJob(client, id)).status).toBe('SUCCEEDED');
+  const { body } = await client.json(`/jobs/${id}/results`);
+  return { id, fields: body.fields };
+}
+
+describe('fields: OCR plus a schema, extracted locally', () => {
+  let env: TestEnv;
+  let running: RunningApp;
+  let alice: ApiClient;
+
+  beforeAll(async () => {
+    env = await createTestEnv('e2e_fields');
+    running = await startApp(env, { MODE: 'all' });
+    alice = await running.client('alice');
+  });
+
+  afterAll(async () => {
+    await running?.app.close();
+    await env?.cleanup();
+  });
+
+  it('lists the built-in schemas with their fields', async () => {
+    const { status, body } = await alice.json('/schemas');
+    expect(status).toBe(200);
+    const byName = Object.fromEntries(body.items.map((schema: any) => [schema.name, schema]));
+    expect(Object.keys(byName)).toEqual(expect.arrayContaining(['receipt', 'invoice']));
+    const total = byName.invoice.fields.find((field: any) => field.name === 'total');
+    expect(total).toMatchObject({ kind: 'money', required: true });
+    expect(byName.receipt.fields.map((field: any) => field.name)).toEqual(expect.arrayContaining(['company', 'date', 'address', 'total']));
+  });
+
+  it('extracts the built-in invoice schema, each value with its evidence on the page', async () => {
+    const { id, fields } = await uploadWithSchema(alice, 'invoice');
+    expect(fields).toMatchObject({ schema: 'invoice', extractor: 'local', missing: [], errors: [] });
+    expect(fields.fields.total).toMatchObject({ value: '124.19' });
+    expect(fields.fields.invoice_number.value).toBe('INV-2026-0415');
+    expect(fields.fields.date.value).toBe('2026-11-20');
+    expect(fields.fields.vendor.value).toMatch(/^ACME Office Supplies/);
+    expect(fields.fields.subtotal.value).toBe('103.49');
+    expect(fields.fields.tax.value).toBe('20.70');
+    expect(fields.fields.due_date).toBeNull();
+
+    // The evidence is where the printed amount is: it encloses the OCR word "124.19" and little else.
+    const printed = (await wordsOf(alice, id)).find((word: any) => word.text === '124.19');
+    const { evidence, confidence } = fields.fields.total;
+    expect(evidence.page).toBe(1);
+    expect(encloses(evidence.bbox, printed.bbox)).toBe(true);
+    expect(evidence.bbox.y1 - evidence.bbox.y0).toBeLessThan(3 * (printed.bbox.y1 - printed.bbox.y0));
+    expect(confidence).toBeGreaterThan(0);
+    expect(confidence).toBeLessThanOrEqual(1);
+  });
+
+  it('extracts a custom schema: labels, a pattern, a date and an amount', async () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        reference: { type: 'string', 'x-labels': ['invoice no'], 'x-pattern': 'INV-\\d{4}-\\d{4}' },
+        vat: { type: 'string', 'x-kind': 'money', 'x-labels': ['vat'] },
+        issued: { type: 'string', format: 'date', 'x-labels': ['date'] },
+      },
+      required: ['reference', 'vat'],
+    };
+    const { fields } = await uploadWithSchema(alice, JSON.stringify(schema));
+    expect(fields).toMatchObject({ schema: 'custom', extractor: 'local', missing: [], errors: [] });
+    expect(fields.fields.reference.value).toBe('INV-2026-0415');
+    expect(fields.fields.vat.value).toBe('20.70');
+    expect(fields.fields.issued.value).toBe('2026-11-20');
+  });
+
+  it('lists a required field that is not on the page as missing, and the job still succeeds', async () => {
+    const schema = {
+      type: 'object',
+      properties: { purchase_order: { type: 'string', 'x-labels': ['po number', 'purchase order'] }, total: { type: 'string', 'x-kind': 'money' } },
+      required: ['purchase_order'],
+    };
+    const { fields } = await uploadWithSchema(alice, JSON.stringify(schema));
+    expect(fields.fields.purchase_order).toBeNull();
+    expect(fields.missing).toEqual(['purchase_order']);
+    expect(fields.errors.length).toBeGreaterThan(0);
+    expect(fields.errors.map((error: any) => error.message).join(' ')).toMatch(/purchase_order/);
+    expect(fields.fields.total.value).toBe('124.19');
+  });
+
+  it('refuses a malformed schema at upload with SCHEMA_INVALID, storing nothing', async () => {
+    const before = (await alice.json('/jobs?limit=100')).body.items.length;
+    const malformed: [string, RegExp][] = [
+      ['nonsense', /receipt/],
+      ['{"type":"object","properties":', /JSON/i],
+      [JSON.stringify({ type: 'object', properties: { a: { type: 'strin' } } }), /a/],
+      [JSON.stringify({ type: 'object', properties: { a: { type: 'string', 'x-pattern': '(a+)+$' } } }), /x-pattern/],
+      [JSON.stringify({ type: 'object', properties: { a: { type: 'string' } }, required: ['b'] }), /b/],
+    ];
+    for (const [schema, names] of malformed) {
+      const res = await alice.upload(await invoice(), { fields: { schema } });
+      const body = (await res.json()) as any;
+      expect(res.status, schema).toBe(400);
+      expect(body.code, schema).toBe('SCHEMA_INVALID');
+      expect(JSON.stringify(body.errors ?? body.detail), schema).toMatch(names);
+    }
+    expect((await alice.json('/jobs?limit=100')).body.items.length).toBe(before);
+  });
+
+  it('extracts again from the stored pages with another schema, without OCR', async () => {
+    const { id } = await alice.submit(await invoice(), { fileName: 'invoice.png' });
+    const done = await waitForJob(alice, id);
+    expect((await alice.json(`/jobs/${id}/results`)).body.fields).toBeNull();
+
+    const { status, body } = await alice.postJson(`/jobs/${id}/extract`, { schema: 'invoice' });
+    expect(status).toBe(200);
+    expect(body.fields.total.value).toBe('124.19');
+    expect((await alice.json(`/jobs/${id}/results`)).body.fields).toEqual(body);
+    // No second OCR: the job did not run again.
+    expect((await alice.json(`/jobs/${id}`)).body).toMatchObject({ attempts: done.attempts, finishedAt: done.finishedAt });
+
+    const custom = { type: 'object', properties: { vat: { type: 'string', 'x-kind': 'money', 'x-labels': ['vat'] } } };
+    const again = await alice.postJson(`/jobs/${id}/extract`, { schema: custom });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ schema: 'custom', fields: { vat: { value: '20.70' } } });
+
+    expect((await alice.postJson(`/jobs/${id}/extract`, { schema: 'nonsense' })).body.code).toBe('SCHEMA_INVALID');
+    expect((await alice.postJson(`/jobs/${id}/extract`, { shape: 'invoice' })).status).toBe(400);
+    const bob = await running.client('bob');
+    expect((await bob.postJson(`/jobs/${id}/extract`, { schema: 'invoice' })).status).toBe(404);
+  });
+});
+
+describe('fields: the LLM extractor, against a local chat-completions server', () => {
+  const API_KEY = 'sk-test-llm-key';
+  const llm = new FakeLlmServer(API_KEY);
+  let env: TestEnv;
+  let running: RunningApp;
+  let alice: ApiClient;
+  let jobId: string;
+
+  const answer = {
+    vendor: 'ACME Office Supplies Ltd',
+    invoice_number: 'INV-2026-0415',
+    date: '2026-11-20',
+    due_date: null,
+    subtotal: '103.49',
+    tax: '20.70',
+    total: '124.19',
+  };
+
+  beforeAll(async () => {
+    await llm.start();
+    llm.reply = () => answer;
+    env = await createTestEnv('e2e_fields_llm');
+    running = await startApp(env, { MODE: 'all', LLM_BASE_URL: llm.baseUrl, LLM_API_KEY: API_KEY, LLM_MODEL: 'test-model' });
+    alice = await running.client('alice');
+  });
+
+  afterAll(async () => {
+    await running?.app.close();
+    await env?.cleanup();
+    await llm.stop();
+  });
+
+  it('asks the LLM for the schema as structured output and locates its values on the page', async () => {
+    const { id, fields } = await uploadWithSchema(alice, 'invoice');
+    jobId = id;
+    expect(fields).toMatchObject({ schema: 'invoice', extractor: 'llm', missing: [], errors: [] });
+    expect(fields.fields.total.value).toBe('124.19');
+    expect(fields.fields.date.value).toBe('2026-11-20');
+    const printed = (await wordsOf(alice, id)).find((word: any) => word.text === '124.19');
+    expect(fields.fields.total.evidence.page).toBe(1);
+    expect(encloses(fields.fields.total.evidence.bbox, printed.bbox)).toBe(true);
+
+    const [request] = llm.requests;
+    expect(request.authorization).toBe(`Bearer ${API_KEY}`);
+    expect(request.body.model).toBe('test-model');
+    expect(request.body.response_format?.type).toBe('json_schema');
+    expect(Object.keys(request.body.response_format?.json_schema.schema.properties)).toContain('total');
+    expect(request.body.messages.map((m) => m.content).join('\n')).toContain('INV-2026-0415');
+
+    const health = await alice.json('/health');
+    expect(health.body.details.llm.status).toBe('up');
+  });
+
+  it('reports a value the LLM made up as having no evidence', async () => {
+    llm.reply = () => ({ ...answer, total: '999.99' });
+    const { body } = await alice.postJson(`/jobs/${jobId}/extract`, { schema: 'invoice' });
+    expect(body.extractor).toBe('llm');
+    expect(body.fields.total.value).toBe('999.99');
+    expect(body.fields.total.evidence).toBeUndefined();
+    expect(body.notes.join(' ')).toMatch(/total/);
+    llm.reply = () => answer;
+  });
+
+  it('asks again without response_format when the server does not support it', async () => {
+    llm.rejectStructuredOutput = true;
+    const before = llm.requests.length;
+    const { body } = await alice.postJson(`/jobs/${jobId}/extract`, { schema: 'invoice' });
+    llm.rejectStructuredOutput = false;
+    expect(body).toMatchObject({ extractor: 'llm', fields: { total: { value: '124.19' } } });
+    const [first, second] = llm.requests.slice(before);
+    expect(first.body.response_format).toBeDefined();
+    expect(second.body.response_format).toBeUndefined();
+  });
+
+  it('falls back to the local extractor, with a note, when the LLM answers nonsense', async () => {
+    llm.reply = () => 'I think the total is about 124';
+    const { body } = await alice.postJson(`/jobs/${jobId}/extract`, { schema: 'invoice' });
+    llm.reply = () => answer;
+    expect(body.extractor).toBe('local');
+    expect(body.fields.total.value).toBe('124.19');
+    expect(body.notes[0]).toMatch(/LLM extractor was unavailable/);
+  });
+
+  it('falls back while the LLM is down, health says so, and recovers when it is back', async () => {
+    await llm.stop();
+    const { fields } = await uploadWithSchema(alice, 'invoice');
+    expect(fields.extractor).toBe('local');
+    expect(fields.fields.total.value).toBe('124.19');
+    expect(fields.notes[0]).toMatch(/LLM extractor was unavailable/);
+    expect(fields.notes.join(' ')).not.toContain(API_KEY);
+
+    const health = await alice.json('/health');
+    expect(health.status).toBe(200);
+    expect(health.body.status).toBe('degraded');
+    expect(health.body.details.llm.status).toBe('degraded');
+    expect(JSON.stringify(health.body)).not.toContain(API_KEY);
+
+    await llm.start();
+    expect((await alice.json('/health')).body.details.llm.status).toBe('up');
+    const { body } = await alice.postJson(`/jobs/${jobId}/extract`, { schema: 'invoice' });
+    expect(body.extractor).toBe('llm');
+  });
+});
