@@ -33,6 +33,17 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.http)).toBe(true);
   });
 
+  it('configures the LLM extractor only with a base URL and a model, the key readable from a file', () => {
+    expect(loadConfig(base).llm).toBeUndefined();
+    expect(loadConfig({ ...base, LLM_BASE_URL: '', LLM_MODEL: '' }).llm).toBeUndefined();
+    expect(problemsOf({ ...base, LLM_BASE_URL: 'http://127.0.0.1:8080/v1' }).join('\n')).toMatch(/^LLM_MODEL: /m);
+    expect(problemsOf({ ...base, LLM_BASE_URL: 'ftp://llm.example/v1', LLM_MODEL: 'm' }).join('\n')).toMatch(/^LLM_BASE_URL: /m);
+    const keyFile = join(tmpdir(), `llm-key-${process.pid}`);
+    writeFileSync(keyFile, 'sk-from-a-file\n');
+    const { llm } = loadConfig({ ...base, LLM_BASE_URL: 'http://127.0.0.1:8080/v1', LLM_MODEL: 'local', LLM_API_KEY_FILE: keyFile });
+    expect(llm).toMatchObject({ baseUrl: 'http://127.0.0.1:8080/v1', model: 'local', apiKey: 'sk-from-a-file', timeoutMs: 30_000 });
+  });
+
   it('names every bad or missing variable and never echoes a value', () => {
     const problems = problemsOf({ MODE: 'sideways', PORT: 'eighty', JWT_SECRET: 'short-secret-value' });
     const text = problems.join('\n');
