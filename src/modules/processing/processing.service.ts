@@ -13,6 +13,9 @@ import { JobStateRepository } from '../documents/job-state.repository.js';
 import type { Job } from '../documents/jobs.repository.js';
 import { inOrder } from './page-pipeline.js';
 import { PageRecognizer } from './page-recognizer.js';
+import { ExtractionService } from '../extraction/extraction.service.js';
+import type { Extraction } from '../../extract/extraction.js';
+import { parseSchema } from '../../extract/schemas.js';
 
 /**
  * Turns a queued job into a result: open the document (in its own thread) →
@@ -34,6 +37,7 @@ export class ProcessingService {
     private readonly state: JobStateRepository,
     private readonly pages: PageRecognizer,
     private readonly quotas: Quotas,
+    private readonly extraction: ExtractionService,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() private readonly metrics?: MetricsService,
@@ -103,7 +107,12 @@ export class ProcessingService {
     } finally {
       await reader.close();
     }
-    await this.lifecycle.finish(job.id);
+    await this.lifecycle.finish(job.id, options.schema === undefined ? undefined : await this.extractFields(job.id, options.schema));
     this.logger.log({ jobId: job.id, pages: reader.pageCount, ms: totals }, 'document processed');
+  }
+
+  /** The job's fields, from its stored pages; the schema was checked at upload, so a failure here is a bug. */
+  private async extractFields(jobId: string, schema: string): Promise<Extraction> {
+    return this.extraction.extract(parseSchema(schema), await this.state.pages(jobId));
   }
 }
