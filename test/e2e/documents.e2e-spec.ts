@@ -217,3 +217,45 @@ describe('documents page by page: PDFs, TIFFs, turned scans, progress (MODE=all)
     expect((await bob.get(`/jobs/${id}/events`)).status).toBe(404);
   });
 });
+
+describe('the pages of one document in parallel (MODE=all, two OCR engines)', () => {
+  let env: TestEnv;
+  let running: RunningApp;
+  let paula: ApiClient;
+
+  beforeAll(async () => {
+    env = await createTestEnv('e2e_documents_parallel');
+    running = await startApp(env, { MODE: 'all', OCR_WORKERS: '2' });
+    paula = await running.client('paula');
+  });
+  afterAll(async () => {
+    await running?.app.close();
+    await env?.cleanup();
+  });
+
+  it('works on several pages at once, and stores, reports and returns them in page order', async () => {
+    const texts = ['Parallel page one', 'Parallel page two', 'Parallel page three', 'Parallel page four'];
+    const { id } = await paula.submit(await scannedPdf(texts.map((text) => [text, 'with a second line below it'])));
+    const job = await waitForJob(paula, id);
+    expect(job).toMatchObject({ status: 'SUCCEEDED', pages: { total: 4, done: 4, failed: 0 } });
+    const { body: results } = await paula.json(`/jobs/${id}/results`);
+    expect(results.pages.map((p: any) => [p.number, squash(p.text)])).toEqual(
+      texts.map((text, i) => [i + 1, `${text} with a second line below it`]),
+    );
+    const events = await paula.events(`/jobs/${id}/events`);
+    const completed = events.filter((e) => e.type === 'page.completed').map((e) => [e.data.data.page, e.data.data.done]);
+    expect(completed).toEqual([[1, 1], [2, 2], [3, 3], [4, 4]]);
+
+    // Each page was read and OCRed between the job's `started` and `succeeded`
+    // events. Pages taken one after another would add up to less than that
+    // window; pages worked on side by side add up to more.
+    const pages = await env.sql<{ timings: Record<string, number> }>('SELECT timings FROM job_pages WHERE job_id = $1', [id]);
+    const busy = pages.reduce((sum, { timings }) => sum + timings.read! + timings.ocr!, 0);
+    const [window] = await env.sql<{ ms: number }>(
+      `SELECT (extract(epoch FROM max(created_at) - min(created_at)) * 1000)::float8 AS ms
+         FROM job_events WHERE job_id = $1 AND type IN ('started', 'succeeded')`,
+      [id],
+    );
+    expect(busy).toBeGreaterThan(window!.ms);
+  });
+});
