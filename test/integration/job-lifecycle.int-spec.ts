@@ -130,6 +130,47 @@ describe('JobLifecycle on PostgreSQL and Redis', () => {
     await expect(create('racer', 3)).resolves.toBeTruthy();
   });
 
+  it('creates jobs that read back exactly as stored, each with its queued event, when uploads arrive together', async () => {
+    const made = await Promise.all(Array.from({ length: 6 }, () => create(`batch-${randomUUID()}`)));
+    for (const job of made) {
+      expect(job).toEqual(await state.job(job.id));
+      expect(job).toMatchObject({ status: 'QUEUED', eventSeq: 1, attempts: 0, options: { ocr: 'auto' }, password: 'secret' });
+      expect(await events(job.id)).toEqual([[1, 'queued']]);
+    }
+  });
+
+  it('keeps the unfinished limit exact when two API processes race for one owner', async () => {
+    const second = new PrismaService(env.config());
+    try {
+      const replicas = [lifecycle, new JobLifecycle(new JobStateRepository(second), new JobEventBus(redis, env.config()))];
+      const owner = `raced-${randomUUID()}`;
+      const attempts = replicas.flatMap((replica) =>
+        Array.from({ length: 10 }, () => {
+          const id = randomUUID();
+          const fields = { fileName: null, mediaType: 'image/png', sizeBytes: 1, originalKey: `jobs/${id}/original`, options: {}, password: null };
+          return replica.create({ id, ownerId: owner, ...fields }, 7);
+        }),
+      );
+      const created = (await Promise.all(attempts)).filter((job) => job !== null);
+      expect(created).toHaveLength(7);
+      expect(await jobs.listOwned(owner, { limit: 100 })).toHaveLength(7);
+    } finally {
+      await second.$disconnect();
+    }
+  });
+
+  it('refuses only the upload PostgreSQL cannot store, not the others sent with it', async () => {
+    const owner = `nul-${randomUUID()}`;
+    const upload = (password: string) => {
+      const id = randomUUID();
+      const fields = { fileName: 'a.pdf', mediaType: 'application/pdf', sizeBytes: 10, originalKey: `jobs/${id}/original`, options: {} };
+      return lifecycle.create({ id, ownerId: owner, ...fields, password });
+    };
+    const outcomes = await Promise.allSettled(['one', 'two', 'has\u0000nul', 'four'].map(upload));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(await jobs.listOwned(owner, { limit: 100 })).toHaveLength(3);
+  });
+
   it('wakes a follower in another process when an event is committed', async () => {
     const other = new RedisService(env.config());
     const bus = new JobEventBus(other, env.config());

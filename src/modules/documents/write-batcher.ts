@@ -1,0 +1,74 @@
+interface Pending<T, R> {
+  item: T;
+  resolve: (result: R) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit for the upload path: items submitted while earlier batches are
+ * in flight wait and go out together in the next one, so under load one
+ * PostgreSQL commit (one WAL flush) or one Redis round trip serves many
+ * uploads, and when idle an item goes out alone, at once (after the current
+ * turn of the event loop, so that requests read in the same turn share it).
+ *
+ * A batch that fails is retried one item at a time, so one bad item (a value
+ * PostgreSQL refuses) fails only its own request, never its neighbours'.
+ */
+export class WriteBatcher<T, R> {
+  private pending: Pending<T, R>[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+
+  /**
+   * @param write writes the items and returns one result per item, in order.
+   * @param maxBatch most items in one write. Default 100.
+   * @param concurrency most writes in flight at once. Default 2: one can wait
+   *   for its commit while the next is sent.
+   */
+  constructor(
+    private readonly write: (items: T[]) => Promise<R[]>,
+    private readonly maxBatch = 100,
+    private readonly concurrency = 2,
+  ) {}
+
+  submit(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.pending.push({ item, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.concurrency || this.pending.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      while (this.inFlight < this.concurrency && this.pending.length > 0) {
+        void this.run(this.pending.splice(0, this.maxBatch));
+      }
+    });
+  }
+
+  private async run(batch: Pending<T, R>[]): Promise<void> {
+    this.inFlight++;
+    try {
+      await this.writeAll(batch);
+    } finally {
+      this.inFlight--;
+      this.schedule();
+    }
+  }
+
+  private async writeAll(batch: Pending<T, R>[]): Promise<void> {
+    let results: R[];
+    try {
+      results = await this.write(batch.map((p) => p.item));
+    } catch (error) {
+      if (batch.length === 1) return batch[0].reject(error);
+      // One by one, so the item at fault is the only one refused.
+      await Promise.all(batch.map((p) => this.writeAll([p])));
+      return;
+    }
+    batch.forEach((p, i) => p.resolve(results[i] as R));
+  }
+}
