@@ -21,7 +21,7 @@ const COMMANDS: Record<string, { usage: string; options: ParseArgsConfig['option
   --ocr auto|force     force: OCR every page even where a PDF has a text layer
   --password-file F    an encrypted PDF's password, read from file F
   --outputs text,json  with --out: which files to write (default both)
-  --schema NAME        sent as form field "schema" (the service does not accept it yet: 400)
+  --schema NAME|JSON   fields to extract: receipt, invoice or a custom schema (GET /schemas)
   --out DIR            with --wait: write DIR/<name>.txt and DIR/<name>.json`,
     options: {
       wait: { type: 'boolean' },

@@ -85,15 +85,15 @@ describe('ocrflow command-line client', () => {
     await expect(access(join(out, 'scan.json'))).rejects.toThrow();
   });
 
-  it('exits 1 with the API error code for a bad token or an unaccepted --schema, and 2 for a missing file', async () => {
+  it('exits 1 with the API error code for a bad token or an unknown --schema, and 2 for a missing file', async () => {
     const forged = await run(process.execPath, [CLI, 'submit', pdf], { ...cliEnv, OCRFLOW_TOKEN: await token('x', 'another-secret-of-at-least-32-chars!!') });
     expect(forged.code).toBe(1);
     expect(forged.stderr).toContain('UNAUTHORIZED');
 
-    // The service does not take a schema yet: its own 400 reaches the user unchanged.
-    const schema = await run(process.execPath, [CLI, 'submit', pdf, '--schema', 'invoice'], cliEnv);
+    // The service's own 400 reaches the user unchanged.
+    const schema = await run(process.execPath, [CLI, 'submit', pdf, '--schema', 'no-such-schema'], cliEnv);
     expect(schema.code).toBe(1);
-    expect(schema.stderr).toContain('VALIDATION_FAILED');
+    expect(schema.stderr).toContain('SCHEMA_INVALID');
 
     const missing = await run(process.execPath, [CLI, 'submit', join(dir, 'no-such.pdf')], cliEnv);
     expect(missing.code).toBe(2);
