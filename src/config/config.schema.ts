@@ -64,6 +64,8 @@ export const envSchema = z.object({
   OCR_RECYCLE_RSS_MB: positiveInt.optional(),
   OCR_MAX_PIXELS: positiveInt.default(12_000_000),
   OCR_DESKEW: bool.default(true),
+  OCR_ENGINE: z.enum(['auto', 'tesseractjs', 'native']).default('tesseractjs'),
+  OCR_MODEL: z.enum(['fast', 'best_int']).default('fast'),
 
   MAX_UPLOAD_BYTES: positiveInt.default(20 * 1024 * 1024),
   MAX_IMAGE_PIXELS: positiveInt.default(50_000_000),

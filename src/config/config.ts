@@ -53,6 +53,10 @@ export interface AppConfig {
     recycleAboveRssBytes?: number;
     /** Straighten slightly tilted scans before reading. */
     deskew: boolean;
+    /** `auto`: the native `tesseract` binary when it is on PATH, tesseract.js otherwise. */
+    engine: Env['OCR_ENGINE'];
+    /** tesseract.js's model; the native engine uses the binary's own. */
+    model: Env['OCR_MODEL'];
   };
   /** The LLM field extractor; absent: fields are extracted locally only. */
   llm?: { baseUrl: string; apiKey?: string; model: string; timeoutMs: number; maxInputChars: number };
@@ -157,6 +161,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       recycleAbovePixels: e.OCR_RECYCLE_ABOVE_PIXELS,
       recycleAboveRssBytes: e.OCR_RECYCLE_RSS_MB && e.OCR_RECYCLE_RSS_MB * 1024 * 1024,
       deskew: e.OCR_DESKEW,
+      engine: e.OCR_ENGINE,
+      model: e.OCR_MODEL,
     },
     llm: e.LLM_BASE_URL
       ? { baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL!, timeoutMs: e.LLM_TIMEOUT_MS, maxInputChars: e.LLM_MAX_INPUT_CHARS }

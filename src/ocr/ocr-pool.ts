@@ -1,10 +1,11 @@
 import sharp from 'sharp';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
-import { defaultLangPath, OcrEngine, osdLangPath, type DetectedOrientation, type OcrEngineConfig } from './ocr-engine.js';
+import { modelLangPath, OcrEngine, osdLangPath, type DetectedOrientation, type OcrEngineConfig, type TextEngine } from './ocr-engine.js';
+import { NativeEngine } from './native-engine.js';
 import { mapBoxes, type BBox, type OcrPage, type OcrPoolOptions, type RecognizeOptions, type RecycleReason } from './ocr-types.js';
 
 interface Waiter {
-  resolve: (engine: OcrEngine) => void;
+  resolve: (engine: TextEngine) => void;
   reject: (error: unknown) => void;
 }
 
@@ -12,7 +13,9 @@ interface Waiter {
 const MAX_RESTART_DELAY_MS = 30_000;
 
 /**
- * A fixed set of tesseract.js engines shared by every OCR call of the process.
+ * A fixed set of OCR engines shared by every OCR call of the process:
+ * tesseract.js threads, or slots that each run one native `tesseract` process
+ * at a time (`engine: 'native'`).
  *
  * Engines are created once and reused (a start costs 0.2–0.8 s and the first
  * recognition on a new engine is slower); calls beyond the number of engines
@@ -22,8 +25,8 @@ const MAX_RESTART_DELAY_MS = 30_000;
  * memory can be given back.
  */
 export class OcrPool {
-  private readonly idle: OcrEngine[] = [];
-  private readonly live = new Set<OcrEngine>();
+  private readonly idle: TextEngine[] = [];
+  private readonly live = new Set<TextEngine>();
   private readonly waiters: Waiter[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Replacements being created, so close() can wait for them too. */
@@ -34,14 +37,14 @@ export class OcrPool {
   private closed = false;
 
   private constructor(
-    private readonly config: OcrEngineConfig,
+    private readonly createEngine: () => Promise<TextEngine>,
     private readonly size: number,
     private readonly recognizeTimeoutMs: number,
     private readonly recycleAfter: number,
     private readonly recycleAbovePixels: number,
     private readonly recycleAboveRssBytes: number,
     private readonly onRecycle: ((reason: RecycleReason) => void) | undefined,
-    engines: OcrEngine[],
+    engines: TextEngine[],
   ) {
     for (const engine of engines) this.live.add(engine);
     this.idle.push(...engines);
@@ -50,11 +53,12 @@ export class OcrPool {
   /**
    * Starts `options.size` engines in parallel and resolves once all are ready.
    *
-   * PSM 6 by default, as tesseract.js (the CLI uses 3). Measured with this
-   * pool's model on the corpus: SROIE receipts mean CER 16.2 % at PSM 6 against
-   * 17.5 % at PSM 3 (medians 11.9 % and 11.8 %), FUNSD forms 35.0 % against
-   * 37.4 % (PSM 3 was faster there: 1.49 against 2.13 s a page). PSM 3 is still
-   * the better choice for multi-column pages, hence the option.
+   * PSM 6 by default, as tesseract.js (the CLI uses 3). Measured with the
+   * `best_int` model on the corpus: SROIE receipts mean CER 16.2 % at PSM 6
+   * against 17.5 % at PSM 3 (medians 11.9 % and 11.8 %), FUNSD forms 35.0 %
+   * against 37.4 %; with the `fast` model, receipts 16.6 % against 17.5 %
+   * (medians 10.9 % and 12.1 %). PSM 3 is still the better choice for
+   * multi-column pages, hence the option.
    *
    * @throws AppError INTERNAL when an engine cannot start; none is left running.
    */
@@ -67,16 +71,19 @@ export class OcrPool {
     const purpose = options.purpose ?? 'text';
     const config: OcrEngineConfig = {
       languages: options.languages ?? [purpose === 'orientation' ? 'osd' : 'eng'],
-      langPath: options.langPath ?? (purpose === 'orientation' ? osdLangPath() : defaultLangPath()),
+      langPath: options.langPath ?? (purpose === 'orientation' ? osdLangPath() : modelLangPath(options.model ?? 'fast')),
       psm: options.psm ?? 6,
       createTimeoutMs: positive('createTimeoutMs', options.createTimeoutMs ?? 30_000),
       purpose,
       deskew: options.deskew ?? false,
     };
+    if (options.engine === 'native' && purpose === 'orientation') throw new RangeError('OcrPool: orientation runs on tesseract.js only');
     const recognizeTimeoutMs = positive('recognizeTimeoutMs', options.recognizeTimeoutMs ?? 120_000);
     const recycleAfter = positive('recycleAfter', options.recycleAfter ?? 100);
 
-    const started = await Promise.allSettled(Array.from({ length: size }, () => OcrEngine.create(config)));
+    const create = (): Promise<TextEngine> =>
+      options.engine === 'native' ? Promise.resolve(new NativeEngine(config)) : OcrEngine.create(config);
+    const started = await Promise.allSettled(Array.from({ length: size }, create));
     const engines = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failure = started.find((r) => r.status === 'rejected');
     if (failure) {
@@ -85,7 +92,7 @@ export class OcrPool {
     }
     const recycleAbovePixels = options.recycleAbovePixels ?? Number.POSITIVE_INFINITY;
     const recycleAboveRssBytes = options.recycleAboveRssBytes ?? Number.POSITIVE_INFINITY;
-    return new OcrPool(config, size, recognizeTimeoutMs, recycleAfter, recycleAbovePixels, recycleAboveRssBytes, options.onRecycle, engines);
+    return new OcrPool(create, size, recognizeTimeoutMs, recycleAfter, recycleAbovePixels, recycleAboveRssBytes, options.onRecycle, engines);
   }
 
   /**
@@ -115,7 +122,7 @@ export class OcrPool {
       this.release(engine);
       throw dimensions;
     }
-    engine.largestImage = Math.max(engine.largestImage, dimensions.width * dimensions.height);
+    if (engine.largestImage !== null) engine.largestImage = Math.max(engine.largestImage, dimensions.width * dimensions.height);
     return unskewed({ ...dimensions, ...(await this.run(engine, (e) => e.recognize(image), signal)) });
   }
 
@@ -155,7 +162,7 @@ export class OcrPool {
     if (this.closed) throw new AppError(ErrorCode.INTERNAL, 'The OCR pool is closed');
   }
 
-  private acquire(signal?: AbortSignal): Promise<OcrEngine> {
+  private acquire(signal?: AbortSignal): Promise<TextEngine> {
     this.assertOpen();
     // The signal may have fired while the caller awaited something else; its
     // 'abort' event will not fire again.
@@ -165,7 +172,7 @@ export class OcrPool {
       this.discard(engine, 'died'); // its thread died while idle
     }
     if (this.live.size === 0 && this.starting === 0) return Promise.reject(this.noEngineError());
-    return new Promise<OcrEngine>((resolve, reject) => {
+    return new Promise<TextEngine>((resolve, reject) => {
       const onAbort = () => {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
         reject(signal?.reason);
@@ -180,7 +187,7 @@ export class OcrPool {
     });
   }
 
-  private run<T>(engine: OcrEngine, work: (engine: OcrEngine) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  private run<T>(engine: TextEngine, work: (engine: TextEngine) => Promise<T>, signal?: AbortSignal): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (signal?.aborted) {
         this.release(engine);
@@ -212,7 +219,7 @@ export class OcrPool {
   }
 
   /** Hands a healthy engine to the next waiter, or parks it. */
-  private release(engine: OcrEngine): void {
+  private release(engine: TextEngine): void {
     const wornOut = this.closed ? null : this.wornOut(engine);
     if (this.closed || wornOut) {
       this.discard(engine, wornOut);
@@ -224,10 +231,10 @@ export class OcrPool {
   }
 
   /** Why an engine that finished a call must be replaced, or null when it may serve again. */
-  private wornOut(engine: OcrEngine): RecycleReason | null {
+  private wornOut(engine: TextEngine): RecycleReason | null {
     if (!engine.alive) return 'died';
     if (engine.jobs >= this.recycleAfter) return 'jobs';
-    if (engine.largestImage > this.recycleAbovePixels) return 'pixels';
+    if ((engine.largestImage ?? 0) > this.recycleAbovePixels) return 'pixels';
     // A fresh engine (jobs 0) is never the one that grew: replacing it would loop.
     if (engine.jobs > 0 && process.memoryUsage.rss() > this.recycleAboveRssBytes) return 'rss';
     return null;
@@ -237,7 +244,7 @@ export class OcrPool {
    * Terminates an engine and, while the pool is open, reports why and starts
    * its replacement (`reason` is null only when the pool is closing).
    */
-  private discard(engine: OcrEngine, reason: RecycleReason | null): void {
+  private discard(engine: TextEngine, reason: RecycleReason | null): void {
     this.live.delete(engine);
     void engine.terminate();
     if (this.closed) return;
@@ -248,7 +255,7 @@ export class OcrPool {
   private startReplacement(): void {
     if (this.live.size + this.starting >= this.size) return;
     this.starting += 1;
-    const startup: Promise<void> = OcrEngine.create(this.config).then(
+    const startup: Promise<void> = this.createEngine().then(
       async (engine) => {
         this.starting -= 1;
         this.restartFailures = 0;

@@ -64,15 +64,29 @@ export interface OcrPage {
  */
 export type OcrPageSegMode = 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 13;
 
+/** Which LSTM model tesseract.js loads: Tesseract's tessdata_fast (shipped in `models/`) or `@tesseract.js-data/eng`'s 4.0.0_best_int. */
+export type OcrModel = 'fast' | 'best_int';
+
+/** `tesseractjs`: wasm in worker threads, no system package needed; `native`: the `tesseract` binary on PATH. */
+export type OcrEngineKind = 'tesseractjs' | 'native';
+
 /** How {@link OcrPool.create} sets up its engines. */
 export interface OcrPoolOptions {
-  /** Number of tesseract.js engines (worker threads), created once and reused. At least 1. */
+  /** Number of engines (tesseract.js worker threads, or native processes at a time), created once and reused. At least 1. */
   size: number;
+  /**
+   * Default `tesseractjs`. `native` runs the installed `tesseract` binary with
+   * its own model (`langPath` and `model` do not apply) and never straightens
+   * (`deskew` does not apply); text pools only.
+   */
+  engine?: OcrEngineKind;
+  /** tesseract.js's model when `langPath` is not given. Default `fast`. */
+  model?: OcrModel;
   /** Tesseract language codes. Default `['eng']`. */
   languages?: string[];
   /**
    * Folder holding `<lang>.traineddata.gz` for every language. Default: the
-   * `4.0.0_best_int` folder of the installed `@tesseract.js-data/eng` package.
+   * folder of `model`.
    * Never a URL: the service must not fetch models at run time.
    */
   langPath?: string;

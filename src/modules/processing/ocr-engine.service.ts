@@ -1,10 +1,11 @@
-import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import sharp from 'sharp';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
+import { nativeTesseractAvailable } from '../../ocr/native-engine.js';
 import { OcrPool } from '../../ocr/ocr-pool.js';
-import type { OcrPage, RecognizeOptions, RecycleReason, Rotation } from '../../ocr/ocr-types.js';
+import type { OcrEngineKind, OcrPage, RecognizeOptions, RecycleReason, Rotation } from '../../ocr/ocr-types.js';
 
 /**
  * Orientation confidence from which a detected turn is applied. Measured with
@@ -27,10 +28,12 @@ const ORIENTATION_MAX_PIXELS = 1_000_000;
 /**
  * Owns the worker process's OCR engines: created once at start-up, reused by
  * every job, closed only after the queue worker has drained at shutdown. One
- * more engine, on Tesseract's legacy core, detects page orientation.
+ * more engine, on tesseract.js's legacy core whatever `OCR_ENGINE` says,
+ * detects page orientation.
  */
 @Injectable()
 export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(OcrEngineService.name);
   private text?: OcrPool;
   private orientation?: OcrPool;
 
@@ -39,14 +42,20 @@ export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
     @Optional() private readonly metrics?: MetricsService,
   ) {}
 
+  /** The engine reading text, `OCR_ENGINE=auto` resolved; set once started. */
+  engine?: OcrEngineKind;
+
   async onModuleInit(): Promise<void> {
     const { ocr } = this.config;
+    this.engine = ocr.engine === 'auto' ? (nativeTesseractAvailable() ? 'native' : 'tesseractjs') : ocr.engine;
     const common = { recognizeTimeoutMs: ocr.timeoutMs, recycleAfter: ocr.recycleAfter };
     const recycled = (pool: 'text' | 'orientation') => (reason: RecycleReason) => this.metrics?.engineRecycled(pool, reason);
     [this.text, this.orientation] = await Promise.all([
       OcrPool.create({
         ...common,
         size: ocr.workers,
+        engine: this.engine,
+        model: ocr.model,
         recycleAbovePixels: ocr.recycleAbovePixels,
         recycleAboveRssBytes: ocr.recycleAboveRssBytes,
         deskew: ocr.deskew,
@@ -55,6 +64,8 @@ export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
       // Fed samples of at most ORIENTATION_MAX_PIXELS, so its heap stays small.
       OcrPool.create({ ...common, size: 1, purpose: 'orientation', onRecycle: recycled('orientation') }),
     ]);
+    const model = this.engine === 'native' ? 'the binary\'s own' : ocr.model;
+    this.logger.log({ engine: this.engine, model, engines: ocr.workers }, 'OCR engines started');
   }
 
   /**

@@ -1,0 +1,131 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { textImage } from '../../test/support/images.js';
+import { DocumentError, ErrorCode } from '../common/app-error.js';
+import { nativeTesseractAvailable, parseTsv } from './native-engine.js';
+import { OcrPool } from './ocr-pool.js';
+import type { OcrPage } from './ocr-types.js';
+
+// The native engine is a supported configuration: CI installs `tesseract-ocr`
+// (scripts/test.sh), so a missing binary fails here rather than skipping.
+
+const PAGE = [
+  'INVOICE 2024-0117',
+  'Example Trading Ltd, 12 Harbour Road, Leeds',
+  'Copy paper A4 500 sheets 10 4.50 45.00',
+  'Toner cartridge black 2 61.20 122.40',
+  'TOTAL 211.62',
+];
+
+const normalised = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+/** The shape of a page with its values replaced by their types, lists by their first element's shape. */
+function shape(value: unknown): unknown {
+  if (Array.isArray(value)) return value.length === 0 ? [] : [shape(value[0])];
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).sort().map(([k, v]) => [k, shape(v)]));
+  return typeof value;
+}
+
+function levenshtein(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
+}
+
+describe('parseTsv', () => {
+  it('turns Tesseract TSV into lines, words, boxes and text with paragraphs apart', () => {
+    const tsv = [
+      'level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext',
+      '1\t1\t0\t0\t0\t0\t0\t0\t500\t300\t-1\t',
+      '2\t1\t1\t0\t0\t0\t10\t10\t400\t200\t-1\t',
+      '3\t1\t1\t1\t0\t0\t10\t10\t400\t100\t-1\t',
+      '4\t1\t1\t1\t1\t0\t10\t10\t300\t40\t-1\t',
+      '5\t1\t1\t1\t1\t1\t10\t10\t100\t40\t90\tTotal',
+      '5\t1\t1\t1\t1\t2\t150\t12\t160\t38\t80\t42.00',
+      '4\t1\t1\t1\t2\t0\t10\t60\t50\t40\t-1\t',
+      '5\t1\t1\t1\t2\t1\t10\t60\t50\t40\t-1\t ',
+      '3\t1\t1\t2\t0\t0\t10\t150\t200\t40\t-1\t',
+      '4\t1\t1\t2\t1\t0\t10\t150\t200\t40\t-1\t',
+      '5\t1\t1\t2\t1\t1\t10\t150\t200\t40\t71\tThanks',
+      '',
+    ].join('\n');
+    expect(parseTsv(tsv)).toEqual({
+      text: 'Total 42.00\n\nThanks\n',
+      confidence: 80,
+      skew: 0,
+      lines: [
+        {
+          text: 'Total 42.00',
+          confidence: 85,
+          bbox: { x0: 10, y0: 10, x1: 310, y1: 50 },
+          words: [
+            { text: 'Total', confidence: 90, bbox: { x0: 10, y0: 10, x1: 110, y1: 50 } },
+            { text: '42.00', confidence: 80, bbox: { x0: 150, y0: 12, x1: 310, y1: 50 } },
+          ],
+        },
+        { text: 'Thanks', confidence: 71, bbox: { x0: 10, y0: 150, x1: 210, y1: 190 }, words: [{ text: 'Thanks', confidence: 71, bbox: { x0: 10, y0: 150, x1: 210, y1: 190 } }] },
+      ],
+    });
+  });
+});
+
+describe('native engine against tesseract.js', () => {
+  let js: OcrPool;
+  let native: OcrPool;
+  beforeAll(async () => {
+    expect(nativeTesseractAvailable(), 'tesseract is not on PATH: apt-get install -y tesseract-ocr').toBe(true);
+    [js, native] = await Promise.all([OcrPool.create({ size: 1 }), OcrPool.create({ size: 1, engine: 'native' })]);
+  });
+  afterAll(() => Promise.all([js?.close(), native?.close()]));
+
+  const images: [string, () => Promise<Buffer>][] = [
+    ['test/fixtures/invoice.png', () => readFile(join(import.meta.dirname, '../../test/fixtures/invoice.png'))],
+    ['a generated page', () => textImage(PAGE)],
+  ];
+
+  it.each(images)('reads %s into the same structure with near-identical text', async (_, load) => {
+    const image = await load();
+    const [a, b]: OcrPage[] = await Promise.all([js.recognize(image), native.recognize(image)]);
+    expect(shape(b)).toEqual(shape(a));
+    expect([b.width, b.height]).toEqual([a.width, a.height]);
+    expect(Math.abs(b.lines.length - a.lines.length)).toBeLessThanOrEqual(1);
+    const words = (p: OcrPage) => p.lines.flatMap((l) => l.words);
+    expect(Math.abs(words(b).length - words(a).length)).toBeLessThanOrEqual(2);
+    expect(levenshtein(normalised(b.text), normalised(a.text))).toBeLessThanOrEqual(normalised(a.text).length * 0.03);
+    // Same words in the same places: nearly every native word has a tesseract.js
+    // twin of the same text whose box is within a few pixels.
+    const near = (x: number, y: number) => Math.abs(x - y) < 8;
+    const twins = words(b).filter((w) =>
+      words(a).some((t) => t.text === w.text && near(t.bbox.x0, w.bbox.x0) && near(t.bbox.y0, w.bbox.y0) && near(t.bbox.x1, w.bbox.x1)),
+    );
+    expect(twins.length).toBeGreaterThanOrEqual(words(b).length * 0.9);
+    expect(b.confidence).toBeGreaterThan(50);
+  });
+
+  it('reads the generated page right', async () => {
+    const page = await native.recognize(await textImage(PAGE));
+    expect(page.lines.map((l) => l.text)).toEqual(PAGE);
+    expect(page.text).toContain('TOTAL 211.62');
+  });
+
+  it('refuses bytes that are not an image as a document problem', async () => {
+    await expect(native.recognize(Buffer.from('not an image at all'))).rejects.toSatisfy(
+      (e) => e instanceof DocumentError && e.code === ErrorCode.CORRUPT_FILE,
+    );
+  });
+
+  it('stops the process of an aborted call and keeps serving', async () => {
+    const busy = await textImage(Array.from({ length: 40 }, (_, i) => `Line ${i} of a long page with plenty of words 0123456789`), { width: 2200 });
+    const controller = new AbortController();
+    const call = native.recognize(busy, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    await expect(call).rejects.toMatchObject({ name: 'AbortError' });
+    const page = await native.recognize(await textImage(['Still here 42']));
+    expect(normalised(page.text)).toBe('Still here 42');
+  });
+});
