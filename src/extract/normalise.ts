@@ -27,14 +27,15 @@ const DATE_SHAPES = [
 export const DATE_SEARCH = new RegExp(`(?<![\\d/.-])(?:${DATE_SHAPES.map((s) => s.replace(/\\2/g, '[/.-]').replace(/\((?!\?)/g, '(?:')).join('|')})(?![\\d/-]|\\.\\d)`, 'gi');
 
 const CURRENCY = '(RM|MYR|USD|EUR|GBP|SGD|AUD|CAD|CHF|JPY|INR|IDR|S\\$|US\\$|A\\$|\\$|€|£|¥|₹)';
-const AMOUNT = '(-?\\d{1,3}(?:[,.\\s\']\\d{3})+(?:[.,]\\d{1,3})?|-?\\d+(?:[.,]\\d{1,3})?)';
+const AMOUNT = '(-?\\d{1,3}(?:[,.\\s\']\\d{3})+(?:[.,]\\d{1,3})?|-?\\d+(?:[.,]\\d{1,3})?|-?[.,]\\d{2})';
 const MONEY = new RegExp(`^${CURRENCY}?\\s?${AMOUNT}\\s?${CURRENCY}?$`, 'i');
 
 /**
  * Finds amounts with decimals inside a line ("RM 12.50", "1,234.50", "12,50 €").
- * Whole numbers are left out: on a receipt they are quantities, codes and phone numbers.
+ * Whole numbers are left out: on a receipt they are quantities, codes and phone
+ * numbers; so are rates (`6.00%`).
  */
-export const MONEY_SEARCH = new RegExp(`(?<![\\w.,])${CURRENCY}?\\s?-?\\d{1,3}(?:[,.\\s]\\d{3})*[.,]\\d{2}(?![\\d])\\s?${CURRENCY}?`, 'gi');
+export const MONEY_SEARCH = new RegExp(`(?<![\\w.,])${CURRENCY}?\\s?-?(?:\\d{1,3}(?:[,.]\\d{3})+|\\d*)[.,]\\d{2}(?![\\d%])\\s?${CURRENCY}?`, 'gi');
 
 /**
  * A field's text read as its kind, or undefined when it is not one: dates become
@@ -128,7 +129,7 @@ export function parseMoney(text: string): Normalised | undefined {
     }
   }
   const negative = integer.startsWith('-');
-  const digits = integer.replace(/^-/, '').replace(/[.,]/g, '');
+  const digits = integer.replace(/^-/, '').replace(/[.,]/g, '') || '0';
   if (!/^\d+$/.test(digits)) return undefined;
   const value = `${negative ? '-' : ''}${digits.replace(/^0+(?=\d)/, '')}.${fraction.padEnd(2, '0')}`;
   return currency ? { value, currency } : { value };
