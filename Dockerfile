@@ -38,6 +38,8 @@ WORKDIR /app
 # Owned by root, run as `node`: the application cannot rewrite its own code.
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The OCR model tesseract.js loads (OCR_MODEL=fast); never downloaded at run time.
+COPY models ./models
 COPY package.json prisma.config.ts ./
 # Migrations and their runner, for the release step (`node scripts/db/migrate.mjs`).
 COPY prisma ./prisma
