@@ -1,0 +1,105 @@
+// Resident memory of a MODE=worker process on A4 pages at 300 dpi: idle (warm),
+// peak while an N-page scanned PDF is processed, and after, for 1 and 2 OCR
+// engines, against the target of 250 MB per engine.
+//
+//   npm run build && node bench/memory/run.mjs
+//   BENCH_MEM_PAGES=4 BENCH_MEM_ENGINES=1,2 node bench/memory/run.mjs
+//   MALLOC_ARENA_MAX=2 node bench/memory/run.mjs     (OCR_*, MALLOC_*, UV_*, LD_PRELOAD and NODE_OPTIONS reach the worker)
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { apiClient, benchEnv, freePort, pageLines, pagePng, ROOT, scannedPdf, startService } from '../documents/service.mjs';
+
+const PAGES = Number.parseInt(process.env.BENCH_MEM_PAGES ?? '4', 10);
+const ENGINES = (process.env.BENCH_MEM_ENGINES ?? '1,2').split(',').map(Number);
+const TARGET_MB = 250;
+const MB = 1024 * 1024;
+
+if (!existsSync(join(ROOT, 'dist/main.js'))) {
+  console.error('run `npm run build` first');
+  process.exit(2);
+}
+
+/** The worker's memory figures from the kernel, in bytes. */
+function status(pid) {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(text)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile'), hwm: kb('VmHWM') };
+}
+
+/** Lowest RSS over `seconds`: what the process holds, not what it is about to free. */
+async function settled(pid, seconds = 5) {
+  let low = status(pid);
+  for (let i = 0; i < seconds * 2; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = status(pid);
+    if (now.rss < low.rss) low = now;
+  }
+  return low;
+}
+
+/** Resets the kernel's peak (VmHWM) so it covers only what follows; false where not allowed. */
+function resetPeak(pid) {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const passThrough = Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(OCR_|MALLOC_|UV_|NODE_OPTIONS$)/.test(k)));
+const work = mkdtempSync(join(tmpdir(), 'ocrflow-bench-mem-'));
+const { env, drop } = await benchEnv('mem', work);
+const apiPort = await freePort();
+const api = await startService({ ...env, MODE: 'api', PORT: String(apiPort) }, `http://127.0.0.1:${apiPort}/health/live`);
+const client = await apiClient(`http://127.0.0.1:${apiPort}`);
+const pdf = await scannedPdf(Array.from({ length: PAGES }, (_, n) => pageLines(n + 1)));
+// Warm-up: a small page, so that "idle" is a worker whose engines and reader have run once.
+const warm = await sharp(await pagePng(pageLines(0).slice(0, 6))).resize({ width: 1240 }).png().toBuffer();
+const rows = [];
+try {
+  for (const engines of ENGINES) {
+    const workerPort = await freePort();
+    const worker = await startService(
+      { ...env, ...passThrough, MODE: 'worker', WORKER_PORT: String(workerPort), OCR_WORKERS: String(engines), QUEUE_CONCURRENCY: '1' },
+      `http://127.0.0.1:${workerPort}/health/live`,
+    );
+    const pid = worker.child.pid;
+    try {
+      const warmed = await client.finished(await client.submit(warm, 'warm.png'));
+      if (warmed.status !== 'SUCCEEDED') throw new Error(`warm-up ended ${warmed.status}`);
+      const idle = await settled(pid);
+      const hwm = resetPeak(pid);
+      let peak = status(pid).rss;
+      const sampler = setInterval(() => (peak = Math.max(peak, status(pid).rss)), 50);
+      const started = performance.now();
+      const job = await client.finished(await client.submit(pdf, 'scan.pdf'));
+      const seconds = (performance.now() - started) / 1000;
+      clearInterval(sampler);
+      if (job.status !== 'SUCCEEDED') throw new Error(`job ended ${job.status}: ${JSON.stringify(job.error)}`);
+      if (hwm) peak = Math.max(peak, status(pid).hwm);
+      const after = await settled(pid, 10);
+      rows.push({ engines, idle, peak, after, seconds });
+    } finally {
+      await worker.stop();
+    }
+  }
+} finally {
+  await api.stop();
+  await drop();
+  rmSync(work, { recursive: true, force: true });
+}
+
+const mb = (bytes) => String(Math.round(bytes / MB)).padStart(5);
+console.log(`worker RSS (MODE=worker), ${PAGES}-page scanned PDF, A4 at 300 dpi; ${availableParallelism()} cores, ${Math.round(totalmem() / MB / 1024)} GB`);
+console.log(`target: under ${TARGET_MB} MB per engine${Object.keys(passThrough).length ? `; env: ${Object.entries(passThrough).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}\n`);
+console.log('engines  idle MB  peak MB  after MB  peak/engine  target  anon/file idle  anon/file after  job s');
+for (const { engines, idle, peak, after, seconds } of rows) {
+  const perEngine = peak / engines;
+  console.log(
+    `${String(engines).padStart(7)}  ${mb(idle.rss)}    ${mb(peak)}    ${mb(after.rss)}     ${mb(perEngine)}     ${perEngine < TARGET_MB * MB ? ' met ' : 'MISSED'}` +
+      `   ${mb(idle.anon)} /${mb(idle.file)}    ${mb(after.anon)} /${mb(after.file)}   ${seconds.toFixed(1).padStart(5)}`,
+  );
+}
