@@ -17,8 +17,8 @@ const SEP = '\\s?([/.-])\\s?';
  * phone number or an amount is not read as a date.
  */
 const DATE_SHAPES = [
-  `(\\d{4})${SEP}(\\d{1,2})\\2(\\d{1,2})`, // 2018-12-25, 2018/12/25
-  `(\\d{1,2})${SEP}(\\d{1,2})\\2(\\d{4}|\\d{2})`, // 25/12/2018, 12/25/2018, 25.12.18
+  `(\\d{4})${SEP}(\\d{1,2})\\s?\\2\\s?(\\d{1,2})`, // 2018-12-25, 2018/12/25
+  `(\\d{1,2})${SEP}(\\d{1,2})\\s?\\2\\s?(\\d{4}|\\d{2})`, // 25/12/2018, 12/25/2018, 25.12.18
   `(\\d{1,2})(?:st|nd|rd|th)?[\\s.-]?${MONTH}\\.?[\\s.,-]{0,2}(\\d{4}|\\d{2})`, // 25 Dec 2018, 25-DEC-18
   `${MONTH}\\.?\\s?(\\d{1,2})(?:st|nd|rd|th)?,?\\s?(\\d{4})`, // Dec 25, 2018
 ];
@@ -109,8 +109,8 @@ function isoDate(year: number, month: number, day: number): string | undefined {
 
 /**
  * An amount with its currency as printed. The decimal separator is the last `.`
- * or `,` when both occur; a lone one is decimal when one to two digits follow it
- * (`12,50`), a thousands separator when three do (`1,234`).
+ * or `,` when both occur; a lone one is decimal unless exactly three digits
+ * follow it after a non-zero integer part (`1,234` is a thousand, `0.125` is not).
  */
 export function parseMoney(text: string): Normalised | undefined {
   const m = MONEY.exec(text.trim());
@@ -123,7 +123,7 @@ export function parseMoney(text: string): Normalised | undefined {
   if (lastSep >= 0) {
     const decimals = amount.length - lastSep - 1;
     const both = amount.includes('.') && amount.includes(',');
-    if (both || decimals !== 3) {
+    if (both || decimals !== 3 || /^-?0?$/.test(amount.slice(0, lastSep))) {
       integer = amount.slice(0, lastSep);
       fraction = amount.slice(lastSep + 1);
     }
