@@ -8,7 +8,11 @@ type SchemaError = { field: string; message: string };
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const TOP_KEYWORDS = new Set(['$schema', '$id', 'title', 'description', 'type', 'properties', 'required', 'additionalProperties']);
-const PROPERTY_KEYWORDS = new Set(['type', 'format', 'enum', 'description', 'title', 'x-kind', 'x-labels', 'x-pattern']);
+const PROPERTY_KEYWORDS = new Set([
+  'type', 'format', 'enum', 'description', 'title', 'x-kind', 'x-labels', 'x-pattern',
+  // Checked against the extracted values and reported in `errors`. Not `pattern`: `x-pattern` is the one regex, screened for ReDoS.
+  'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength',
+]);
 const TOTAL_LABELS = ['total', 'grand total', 'total amount', 'amount due', 'total payable', 'amount payable', 'nett total', 'total rounded', 'rounded total', 'due'];
 
 const RECEIPT: Json = {
