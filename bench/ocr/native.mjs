@@ -15,10 +15,9 @@ export function nativeVersion() {
 }
 
 /**
- * A temporary tessdata folder holding the SAME model the service loads (the
- * gzipped file from @tesseract.js-data), so the comparison is engine against
- * engine, not model against model. Debian's own eng.traineddata is a different
- * ("fast") model and is deliberately not used.
+ * A temporary tessdata folder holding one of the models the service loads
+ * (gzipped for tesseract.js), unpacked for the CLI, so that a comparison can be
+ * engine against engine rather than model against model.
  */
 export function makeTessdata(langPath, lang = 'eng') {
   const dir = mkdtempSync(join(tmpdir(), 'ocrflow-bench-tessdata-'));
@@ -27,12 +26,16 @@ export function makeTessdata(langPath, lang = 'eng') {
 }
 
 /**
- * OCRs one image file with the CLI. OMP_THREAD_LIMIT=1: with its default OpenMP
- * threads Tesseract is 5-6x slower on this 2-core machine; parallelism comes
- * from running several processes instead, as a service would.
+ * OCRs one image file with the CLI. `tessdata` and `psm` unset: the installed
+ * model (Debian's tesseract-ocr-eng, tessdata_fast) and the CLI's own PSM 3,
+ * as a user runs it. OMP_THREAD_LIMIT=1: with its default OpenMP threads
+ * Tesseract is 5-6x slower on this 2-core machine; parallelism comes from
+ * running several processes instead, as a service would.
  */
-export function nativeOcr(imagePath, { tessdata, lang = 'eng', psm }) {
-  const args = [imagePath, 'stdout', '--tessdata-dir', tessdata, '-l', lang, '--oem', '1', '--psm', String(psm)];
+export function nativeOcr(imagePath, { tessdata, lang = 'eng', psm } = {}) {
+  const args = [imagePath, 'stdout', '-l', lang, '--oem', '1'];
+  if (tessdata) args.push('--tessdata-dir', tessdata);
+  if (psm) args.push('--psm', String(psm));
   return new Promise((resolve, reject) => {
     execFile(
       'tesseract',
@@ -41,4 +44,22 @@ export function nativeOcr(imagePath, { tessdata, lang = 'eng', psm }) {
       (error, stdout, stderr) => (error ? reject(new Error(`tesseract failed: ${stderr || error.message}`)) : resolve(stdout)),
     );
   });
+}
+
+/**
+ * CPU seconds used so far by this process's threads and by its finished child
+ * processes (Linux: /proc/self/stat cutime + cstime), robust to a busy machine
+ * where wall time is not.
+ */
+export function cpuSeconds() {
+  const { user, system } = process.cpuUsage();
+  let children = 0;
+  try {
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    children = (Number(fields[13]) + Number(fields[14])) / 100; // clock ticks, USER_HZ = 100
+  } catch {
+    children = NaN;
+  }
+  return (user + system) / 1e6 + children;
 }
