@@ -62,9 +62,10 @@ function labelledCandidates(spec: FieldSpec, layout: Layout, where: LabelPlace):
       for (const hit of labelHits(row, spec.labels)) {
         if (!standsAsLabel(hit, where)) continue;
         const right = valueAfter(spec, row, hit.end);
-        const below = right ? undefined : valueBelow(spec, rows, hit);
-        const found = right ?? below;
-        if (found) out.push({ ...found, score: hit.strength * 10 - row.index * 0.01 - (right ? 0 : 1), certainty: right ? 0.9 : 0.75 });
+        const below = valueBelow(spec, rows, hit);
+        const score = hit.strength * 10 - row.index * 0.01;
+        if (right) out.push({ ...right, score, certainty: 0.9 });
+        if (below) out.push({ ...below, score: score - 1, certainty: 0.75 });
       }
     }
   }

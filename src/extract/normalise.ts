@@ -8,8 +8,8 @@ export interface Normalised {
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const MONTH = '(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
-// OCR puts spaces around separators ("25 / 12 / 2018"), so they may be padded.
-const SEP = '\\s?([/.-])\\s?';
+// OCR puts spaces around slashes ("25 / 12 / 2018"); spaced dashes are more often ranges or codes.
+const SEP = '(\\s?/\\s?|[.-])';
 
 /**
  * Date shapes, most specific first. Each is tried on a whole value; {@link DATE_SEARCH}
@@ -17,14 +17,14 @@ const SEP = '\\s?([/.-])\\s?';
  * phone number or an amount is not read as a date.
  */
 const DATE_SHAPES = [
-  `(\\d{4})${SEP}(\\d{1,2})\\s?\\2\\s?(\\d{1,2})`, // 2018-12-25, 2018/12/25
-  `(\\d{1,2})${SEP}(\\d{1,2})\\s?\\2\\s?(\\d{4}|\\d{2})`, // 25/12/2018, 12/25/2018, 25.12.18
-  `(\\d{1,2})(?:st|nd|rd|th)?[\\s.-]?${MONTH}\\.?[\\s.,-]{0,2}(\\d{4}|\\d{2})`, // 25 Dec 2018, 25-DEC-18
+  `(\\d{4})${SEP}(\\d{1,2})\\2(\\d{1,2})`, // 2018-12-25, 2018/12/25
+  `(\\d{1,2})${SEP}(\\d{1,2})\\2(\\d{4}|\\d{2})`, // 25/12/2018, 12/25/2018, 25.12.18
+  `(\\d{1,2})(?:st|nd|rd|th)?[\\s./-]?${MONTH}\\.?[\\s.,/-]{0,2}(\\d{4}|\\d{2})`, // 25 Dec 2018, 25-DEC-18, 02/JAN/2017
   `${MONTH}\\.?\\s?(\\d{1,2})(?:st|nd|rd|th)?,?\\s?(\\d{4})`, // Dec 25, 2018
 ];
 
 /** Finds date-looking text inside a line; group-free wrapper over {@link DATE_SHAPES}. */
-export const DATE_SEARCH = new RegExp(`(?<![\\d/.-])(?:${DATE_SHAPES.map((s) => s.replace(/\\2/g, '[/.-]').replace(/\((?!\?)/g, '(?:')).join('|')})(?![\\d/-]|\\.\\d)`, 'gi');
+export const DATE_SEARCH = new RegExp(`(?<![\\d/.-])(?:${DATE_SHAPES.map((s) => s.replace(/\\2/g, '(?:\\s?/\\s?|[.-])').replace(/\((?!\?)/g, '(?:')).join('|')})(?![\\d/-]|\\.\\d)`, 'gi');
 
 const CURRENCY = '(RM|MYR|USD|EUR|GBP|SGD|AUD|CAD|CHF|JPY|INR|IDR|S\\$|US\\$|A\\$|\\$|€|£|¥|₹)';
 const AMOUNT = '(-?\\d{1,3}(?:[,.\\s\']\\d{3})+(?:[.,]\\d{1,3})?|-?\\d+(?:[.,]\\d{1,3})?|-?[.,]\\d{2})';

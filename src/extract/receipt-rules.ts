@@ -70,7 +70,7 @@ export function vendorSpans(layout: Layout): Span[] {
     b !== undefined && adjacent(a, b) && !NOT_A_NAME.test(b.text) && !ADDRESS_WORDS.test(withoutRegistration(b.text));
   // A long name printed on two rows: "LIAN CHI PU TIAN VEGETARIAN" over "RESTAURANT SDN BHD".
   const above = rows[best.row.index - 1];
-  if (above && continues(above, best.row) && startsWithBusinessWord(best.row.text) && nameLike(withoutRegistration(above.text))) {
+  if (above && continues(above, best.row) && onlyBusinessWords(withoutRegistration(best.row.text)) && nameLike(withoutRegistration(above.text))) {
     return [nameSpan(above), nameSpan(best.row)];
   }
   // Or up to three: "AIK HUAT HARDWARE" / "ENTERPRISE (SETIA" / "ALAM) SDN BHD", ending with a legal form.
@@ -84,9 +84,9 @@ export function vendorSpans(layout: Layout): Span[] {
   return [nameSpan(best.row)];
 }
 
-function startsWithBusinessWord(text: string): boolean {
-  const m = BUSINESS.exec(text);
-  return m !== null && text.slice(0, m.index).trim() === '';
+/** "RESTAURANT SDN BHD", "CO. (M) SDN BHD": business words only, the end of a name begun on the row above. */
+function onlyBusinessWords(text: string): boolean {
+  return letters(text.replace(new RegExp(BUSINESS.source, 'giu'), '')) <= 2;
 }
 
 function withoutRegistration(text: string): string {
