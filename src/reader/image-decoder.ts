@@ -2,7 +2,7 @@ import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import { assertBmpComplete, decodeBmp, readBmpHeader, type BmpHeader, type DecodedBmp } from './bmp-decoder.js';
 import { sniffImageType, type ImageMediaType } from './media-type.js';
-import { isIntactPng, pngSize } from './png-check.js';
+import { isWholePng, pngSize } from './png-check.js';
 
 /** Size caps applied to every image before its pixels are decoded. */
 export interface ImageLimits {
@@ -122,8 +122,8 @@ async function readHeader(buf: Buffer, limits: ImageLimits, page = 0): Promise<M
  * request path: type by magic bytes, size caps from the header before any pixel
  * buffer is allocated (a 100000×100000 PNG header is refused in about a
  * millisecond), then a full decode of the first frame so that truncated or
- * corrupt data is refused now rather than in the worker (an intact plain PNG
- * is proven so without decoding, see {@link isIntactPng}).
+ * corrupt data is refused now rather than in the worker; a plain PNG is
+ * checked for truncation and damage by its chunk CRCs instead ({@link isWholePng}).
  *
  * @throws DocumentError UNSUPPORTED_MEDIA_TYPE, CORRUPT_FILE or IMAGE_TOO_LARGE.
  */
@@ -140,9 +140,8 @@ export async function inspectImage(buf: Buffer, limits: ImageLimits): Promise<Im
   if (mediaType === 'image/png') {
     const size = pngSize(buf);
     if (size) checkSize(size.width, size.height, limits);
-    // The common upload, a plain PNG, is proven intact without decoding it:
-    // 0.3 ms on the event loop against 2-6 ms of libvips threads for a 600x480 page.
-    if (size && isIntactPng(buf)) return { mediaType, ...size, pages: 1 };
+    // The common upload, a plain PNG, is checked whole without decoding it (see isWholePng).
+    if (size && isWholePng(buf)) return { mediaType, ...size, pages: 1 };
   }
   try {
     const meta = await readHeader(buf, limits);

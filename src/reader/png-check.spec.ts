@@ -1,18 +1,20 @@
-import { crc32, deflateSync, inflateSync } from 'node:zlib';
-import sharp from 'sharp';
+import { crc32 } from 'node:zlib';
+import sharp, { type PngOptions } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../common/app-error.js';
-import { inspectImage } from './image-decoder.js';
-import { isIntactPng } from './png-check.js';
+import { inspectImage, prepareForOcr } from './image-decoder.js';
+import { isWholePng } from './png-check.js';
 
 const LIMITS = { maxPixels: 40_000_000, maxDimension: 20_000 };
 
 /** A page of noise, so the compressed stream is not trivially small. */
 function noise(width: number, height: number, channels: 1 | 3 | 4): Buffer {
-  return Buffer.from(Array.from({ length: width * height * channels }, (_, i) => (i * 7919) % 251));
+  const pixels = Buffer.alloc(width * height * channels);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7919) % 251;
+  return pixels;
 }
 
-const png = (options: sharp.PngOptions = {}, channels: 1 | 3 | 4 = 3, width = 120, height = 50) =>
+const png = (options: PngOptions = {}, channels: 1 | 3 | 4 = 3, width = 120, height = 50) =>
   sharp(noise(width, height, channels), { raw: { width, height, channels } }).png(options).toBuffer();
 
 /** Chunks as [offset, type, data length]. */
@@ -33,7 +35,7 @@ function withIdat(buf: Buffer, data: Buffer): Buffer {
   return Buffer.concat([buf.subarray(0, at), chunk, buf.subarray(at + 12 + length)]);
 }
 
-describe('isIntactPng', () => {
+describe('isWholePng', () => {
   it.each([
     ['RGB', {}, 3],
     ['grey', {}, 1],
@@ -42,11 +44,11 @@ describe('isIntactPng', () => {
     ['16-bit', {}, 3],
     ['interlaced', { progressive: true }, 3],
     ['stored, no compression', { compressionLevel: 0 }, 3],
-  ] as const)('accepts an intact %s PNG, and inspectImage reports what libvips reads', async (_name, options, channels) => {
+  ] as const)('accepts a whole %s PNG, and inspectImage reports what libvips reads', async (_name, options, channels) => {
     let image = sharp(noise(97, 41, channels), { raw: { width: 97, height: 41, channels } });
     if (_name === '16-bit') image = image.toColourspace('rgb16');
     const buf = await image.png(options).toBuffer();
-    expect(isIntactPng(buf)).toBe(true);
+    expect(isWholePng(buf)).toBe(true);
     const meta = await sharp(buf).metadata();
     await expect(inspectImage(buf, LIMITS)).resolves.toEqual({ mediaType: 'image/png', width: meta.width, height: meta.height, pages: 1 });
   });
@@ -55,37 +57,49 @@ describe('isIntactPng', () => {
     const buf = await png();
     for (const keep of [0.3, 0.6, 0.95]) {
       const cut = buf.subarray(0, Math.floor(buf.length * keep));
-      expect(isIntactPng(cut)).toBe(false);
+      expect(isWholePng(cut)).toBe(false);
       await expect(inspectImage(cut, LIMITS)).rejects.toMatchObject({ code: ErrorCode.CORRUPT_FILE });
     }
-    expect(isIntactPng(buf.subarray(0, buf.length - 6))).toBe(false); // IEND cut: libvips decides
+    expect(isWholePng(buf.subarray(0, buf.length - 6))).toBe(false); // IEND cut: libvips decides
   });
 
-  it('does not take a flipped bit, a broken stream with a valid CRC, short data or a bad row filter for intact', async () => {
+  it('leaves a flipped bit to libvips; a stream wrong under correct CRCs passes upload and fails in the worker', async () => {
     const buf = await png();
+    const [at, , length] = chunks(buf).find(([, type]) => type === 'IDAT')!;
     const flipped = Buffer.from(buf);
-    const [at] = chunks(buf).find(([, type]) => type === 'IDAT')!;
     flipped[at + 20] ^= 0x10;
-    expect(isIntactPng(flipped)).toBe(false);
+    expect(isWholePng(flipped)).toBe(false);
+    await expect(inspectImage(flipped, LIMITS)).rejects.toMatchObject({ code: ErrorCode.CORRUPT_FILE });
 
-    const [, , length] = chunks(buf).find(([, type]) => type === 'IDAT')!;
-    const stream = buf.subarray(at + 8, at + 8 + length);
-    const broken = Buffer.from(stream);
-    broken[Math.floor(broken.length / 2)] ^= 0xff;
-    expect(isIntactPng(withIdat(buf, broken))).toBe(false);
-    await expect(inspectImage(withIdat(buf, broken), LIMITS)).rejects.toMatchObject({ code: ErrorCode.CORRUPT_FILE });
-
-    const pixels = inflateSync(stream);
-    expect(isIntactPng(withIdat(buf, deflateSync(pixels.subarray(0, pixels.length - 10))))).toBe(false);
-    const badFilter = Buffer.from(pixels);
-    badFilter[0] = 9;
-    expect(isIntactPng(withIdat(buf, deflateSync(badFilter)))).toBe(false);
-    expect(isIntactPng(withIdat(buf, deflateSync(pixels)))).toBe(true);
+    // Only a broken encoder or a crafted file writes this: the worker's decode refuses it.
+    const stream = Buffer.from(buf.subarray(at + 8, at + 8 + length));
+    stream[Math.floor(stream.length / 2)] ^= 0xff;
+    const crafted = withIdat(buf, stream);
+    expect(isWholePng(crafted)).toBe(true);
+    await expect(inspectImage(crafted, LIMITS)).resolves.toMatchObject({ mediaType: 'image/png' });
+    await expect(prepareForOcr(crafted, LIMITS)).rejects.toMatchObject({ code: ErrorCode.CORRUPT_FILE });
   });
 
-  it('leaves large images to libvips rather than inflating them on the event loop', async () => {
-    const large = await sharp({ create: { width: 2000, height: 1500, channels: 3, background: '#fff' } }).png().toBuffer();
-    expect(isIntactPng(large)).toBe(false);
-    await expect(inspectImage(large, LIMITS)).resolves.toMatchObject({ width: 2000, height: 1500 });
+  it('leaves a palette image without its palette, and chunks out of order, to libvips', async () => {
+    const buf = await png({ palette: true });
+    const [at, , length] = chunks(buf).find(([, type]) => type === 'PLTE')!;
+    expect(isWholePng(Buffer.concat([buf.subarray(0, at), buf.subarray(at + 12 + length)]))).toBe(false);
+    const idat = chunks(buf).find(([, type]) => type === 'IDAT')!;
+    const tEXt = Buffer.alloc(12 + 4);
+    tEXt.writeUInt32BE(4, 0);
+    tEXt.write('tEXta\0bc', 4, 'latin1');
+    tEXt.writeUInt32BE(crc32(tEXt.subarray(4, 12)) >>> 0, 12);
+    const split = withIdat(buf, buf.subarray(idat[0] + 8, idat[0] + 8 + idat[2]));
+    expect(isWholePng(split)).toBe(true);
+    const end = chunks(split).find(([, type]) => type === 'IEND')![0];
+    // IDAT, tEXt, IDAT: the second run of pixel data is not allowed.
+    const emptyIdat = Buffer.from([0, 0, 0, 0, 0x49, 0x44, 0x41, 0x54, 0x35, 0xaf, 0x06, 0x1e]);
+    expect(isWholePng(Buffer.concat([split.subarray(0, end), tEXt, emptyIdat, split.subarray(end)]))).toBe(false);
+  });
+
+  it('leaves large files to libvips rather than checking them on the event loop', async () => {
+    const large = await sharp(noise(1500, 1000, 3), { raw: { width: 1500, height: 1000, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+    expect(isWholePng(large)).toBe(false);
+    await expect(inspectImage(large, LIMITS)).resolves.toMatchObject({ width: 1500, height: 1000 });
   });
 });
