@@ -27,7 +27,7 @@ describe('local extraction of a real OCRed invoice', () => {
     expect(result.errors).toEqual([]);
     const { total, subtotal, tax, invoice_number, date, vendor } = result.fields;
     expect(total?.value).toBe('124.19');
-    // "124.19" is printed right of TOTAL, near the bottom, at about x 875-1035, y 760-805 of the 1240 x 940 image.
+    // "124.19" is printed right of TOTAL, near the bottom, at about x 875-1035, y 760-805 of the 1240 x 928 image.
     expect(total?.evidence?.page).toBe(1);
     expect(total!.evidence!.bbox.x0).toBeGreaterThan(850);
     expect(total!.evidence!.bbox.y0).toBeGreaterThan(740);
