@@ -10,10 +10,13 @@ const BUSINESS =
 /** Legal forms: a name's last words; a name row without one may continue on the next row. */
 const LEGAL = /(sdn\.?\s*bhd|\bbhd|berhad|\bs\/b\b|\bltd|limited|\binc\b|\bllc|gmbh|\bplc|\bplt\b|\bllp\b)/i;
 /** A registration number printed after a name: "(126926-H)", "273500-U", "(SA0264195-T)". */
-const REGISTRATION = /\s*\(?\b[A-Z]{0,3}\d{4,}[\s-]?[A-Z]?\)?[^\p{L}\p{N}]*$/u;
+const REGISTRATION = /\s*(\(?\b[A-Z]{0,3}\d{4,}[\s-]?[A-Z]?\)?|\([^()]*\d{4,}[^()]*\))[^\p{L}\p{N}]*$/u;
 
 /** Rows that are not a name: contact details, document titles, registration numbers. */
-const NOT_A_NAME = /\b(tel|phone|fax|gst|reg|roc|co\.?\s*no|company\s*no|receipt|invoice|cashier|date|time|table|www|http|email|e-mail|tax|h\/p|mobile|website|bill|order|welcome|thank)\b|@/i;
+const NOT_A_NAME =
+  /\b(tel|phone|fax|gst|reg|roc|co\.?\s*no|company\s*no|receipt|invoice|cashier|date|time|table|www|http|email|e-mail|tax|h\/p|mobile|website|bill|order|welcome|thank)\b|@/i;
+/** Words of a receipt's body, not of a name, unless the row has a business word ("CASH & CARRY SDN BHD"). */
+const BODY_WORDS = /\b(cash|change|total|qty|item|price|amount|description|member|counter|terminal|pos)\b/i;
 const ADDRESS_WORDS = /\b(jalan|jln|road|rd|street|st|lorong|taman|avenue|ave|blvd|lot|no\.?\s*\d|floor|level|block|blk|suite|unit|kg|kampung|bandar|batu|persiaran|lebuh|\d{5})\b/i;
 /** Where the address block stops: contact details, tax ids, the document's own headings. */
 const AFTER_ADDRESS =
@@ -34,7 +37,7 @@ function digits(text: string): number {
 
 /** A row that could hold a business name: mostly letters, no contact or document words, not an address. */
 function nameLike(t: string): boolean {
-  return letters(t) >= 3 && digits(t) <= 0.25 * t.replace(/\s/g, '').length && !NOT_A_NAME.test(t) && !ADDRESS_WORDS.test(t);
+  return !BODY_WORDS.test(t) && letters(t) >= 3 && digits(t) <= 0.25 * t.replace(/\s/g, '').length && !NOT_A_NAME.test(t) && !ADDRESS_WORDS.test(t);
 }
 
 /**
@@ -153,6 +156,7 @@ const PHONE = /^(\+?\d{2,4}-\d{3,}|\(0\d{1,2}\))/;
 const NOT_THE_TOTAL =
   /sub[\s-]*total|total\s*(qty|quantity|items?|pcs|disc|discount|savings?|before)|\bexcl|\(ex\)|\bex[\s.]*(gst|tax|vat)|(?<!after\s)rounding|round\s*adj|\bchange\b|\bcash\b|tender|\bdue\s*date/i;
 const TAX = /\b(tax|gst|vat|sst)\b/i;
+const ROUNDING_ROW = /round(ing)?\s*(adj|:)/i;
 const INCLUDING = /\bincl|\binc\b|inclusive|after/i;
 
 /**
@@ -169,11 +173,13 @@ export function totalCandidates(spec: FieldSpec, layout: Layout): Candidate[] {
   for (const [p, rows] of layout.rows.entries()) {
     if (rows.length === 0) continue;
     const { top, bottom } = extent(rows);
+    let afterRounding = false;
     for (const row of rows) {
       const amounts = matchesIn(row, MONEY_SEARCH);
       if (/sub[\s-]*total/i.test(row.text) && amounts.length > 0) floor = Math.max(floor, amountOf(amounts[0].raw));
       const hit = labelHits(row, spec.labels)[0];
       const y = (row.bbox.y0 - top) / Math.max(1, bottom - top);
+      if (ROUNDING_ROW.test(row.text)) afterRounding = true;
       if (!hit) {
         if (y > 0.3 && !/\b(cash|change|tender|paid)\b/i.test(row.text)) {
           for (const a of amounts) unlabelled.push({ spans: [a.span], raw: a.raw, score: amountOf(a.raw) / 1e6, certainty: 0.4 });
@@ -186,7 +192,8 @@ export function totalCandidates(spec: FieldSpec, layout: Layout): Candidate[] {
       const next = rows[row.index + 1];
       if (!amount && next && next.bbox.y0 - row.bbox.y1 < height(row.bbox) && letters(next.text) <= 3) amount = matchesIn(next, MONEY_SEARCH)[0];
       if (!amount) continue;
-      const score = hit.strength * 10 + (INCLUDING.test(labelText) ? 2 : 0) + y * 2 - p * 100;
+      // A total printed after the rounding adjustment is the final one.
+      const score = hit.strength * 10 + (INCLUDING.test(labelText) ? 2 : 0) + (afterRounding ? 4 : 0) + y * 2 - p * 100;
       out.push({ spans: [amount.span], raw: amount.raw, score, certainty: 0.95 });
     }
   }
@@ -207,7 +214,7 @@ function rounded(candidates: Candidate[], layout: Layout): Candidate[] {
   const best = candidates.reduce((a, b) => (b.score > a.score ? b : a));
   const total = amountOf(best.raw);
   const rows = layout.rows[best.spans[0].row.page - 1];
-  const rounding = rows.find((r) => /round/i.test(r.text) && !/rounded/i.test(r.text) && matchesIn(r, MONEY_SEARCH).length > 0);
+  const rounding = rows.find((r) => ROUNDING_ROW.test(r.text) && matchesIn(r, MONEY_SEARCH).length > 0);
   if (!rounding) return [];
   const adjustment = Math.abs(amountOf(matchesIn(rounding, MONEY_SEARCH).at(-1)!.raw));
   if (adjustment === 0 || adjustment >= 0.1) return [];
