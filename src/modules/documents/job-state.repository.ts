@@ -61,9 +61,13 @@ export class JobStateRepository {
           ord int, id uuid, "ownerId" text, "fileName" text, "mediaType" text, "sizeBytes" int,
           "originalKey" text, options jsonb, password text)
       ), unfinished AS (
-        SELECT owner_id, count(*) AS n FROM jobs
-        WHERE ${limit}::int > 0 AND owner_id IN (SELECT "ownerId" FROM input) AND status IN ('QUEUED', 'RUNNING')
-        GROUP BY owner_id
+        -- Counting stops at the limit: an owner at it is refused whatever the rest.
+        SELECT owner_id, (
+          SELECT count(*) FROM (
+            SELECT 1 FROM jobs WHERE jobs.owner_id = owners.owner_id AND status IN ('QUEUED', 'RUNNING') LIMIT ${limit}
+          ) AS counted) AS n
+        FROM (SELECT DISTINCT "ownerId" AS owner_id FROM input) AS owners
+        WHERE ${limit}::int > 0
       ), admitted AS (
         SELECT input.* FROM input LEFT JOIN unfinished u ON u.owner_id = input."ownerId"
         WHERE ${limit}::int = 0
