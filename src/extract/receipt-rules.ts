@@ -157,7 +157,7 @@ const NOT_THE_TOTAL =
   /sub[\s-]*total|total\s*(qty|quantity|items?|pcs|disc|discount|savings?|before)|\bexcl|\(ex\)|\bex[\s.]*(gst|tax|vat)|(?<!after\s)rounding|round\s*adj|\bchange\b|\bcash\b|tender|\bdue\s*date/i;
 const TAX = /\b(tax|gst|vat|sst)\b/i;
 const ROUNDING_ROW = /round(ing)?\s*(adj|:)/i;
-const INCLUDING = /\bincl|\binc\b|inclusive|after/i;
+const INCLUDING = /\bincl|\binc\b|inclusive|after|\bwith\b/i;
 
 /**
  * Total candidates: an amount after a total label (same row, or alone on the
@@ -177,24 +177,29 @@ export function totalCandidates(spec: FieldSpec, layout: Layout): Candidate[] {
     for (const row of rows) {
       const amounts = matchesIn(row, MONEY_SEARCH);
       if (/sub[\s-]*total/i.test(row.text) && amounts.length > 0) floor = Math.max(floor, amountOf(amounts[0].raw));
-      const hit = labelHits(row, spec.labels)[0];
+      const hits = labelHits(row, spec.labels).sort((a, b) => a.start - b.start);
       const y = (row.bbox.y0 - top) / Math.max(1, bottom - top);
       if (ROUNDING_ROW.test(row.text)) afterRounding = true;
-      if (!hit) {
+      if (hits.length === 0) {
         if (y > 0.3 && !/\b(cash|change|tender|paid)\b/i.test(row.text)) {
           for (const a of amounts) unlabelled.push({ spans: [a.span], raw: a.raw, score: amountOf(a.raw) / 1e6, certainty: 0.4 });
         }
         continue;
       }
-      const labelText = row.text.slice(0, amounts.find((a) => a.start >= hit.end)?.start ?? row.text.length);
-      if (NOT_THE_TOTAL.test(labelText) || (TAX.test(labelText) && !INCLUDING.test(labelText))) continue;
-      let amount = amounts.find((a) => a.start >= hit.end);
-      const next = rows[row.index + 1];
-      if (!amount && next && next.bbox.y0 - row.bbox.y1 < height(row.bbox) && letters(next.text) <= 3) amount = matchesIn(next, MONEY_SEARCH)[0];
-      if (!amount) continue;
-      // A total printed after the rounding adjustment is the final one.
-      const score = hit.strength * 10 + (INCLUDING.test(labelText) ? 2 : 0) + (afterRounding ? 4 : 0) + y * 2 - p * 100;
-      out.push({ spans: [amount.span], raw: amount.raw, score, certainty: 0.95 });
+      // A row may hold two label-amount pairs side by side: "Total Saving 0.00   Total 77.20".
+      for (const hit of hits) {
+        const amountIndex = amounts.findIndex((a) => a.start >= hit.end);
+        let amount = amounts[amountIndex];
+        const before = amounts.filter((a) => a.start < hit.start).at(-1);
+        const labelText = row.text.slice(before ? before.start + before.raw.length : 0, amount?.start ?? row.text.length);
+        if (NOT_THE_TOTAL.test(labelText) || (TAX.test(labelText) && !INCLUDING.test(labelText))) continue;
+        const next = rows[row.index + 1];
+        if (!amount && next && next.bbox.y0 - row.bbox.y1 < height(row.bbox) && letters(next.text) <= 3) amount = matchesIn(next, MONEY_SEARCH)[0];
+        if (!amount) continue;
+        // A total printed after the rounding adjustment is the final one.
+        const score = hit.strength * 10 + (INCLUDING.test(labelText) ? 2 : 0) + (afterRounding ? 4 : 0) + y * 2 - p * 100;
+        out.push({ spans: [amount.span], raw: amount.raw, score, certainty: 0.95 });
+      }
     }
   }
   // A total below the subtotal is usually a tax or count line, unless its label says grand total (after a discount).

@@ -13,7 +13,7 @@ const PROPERTY_KEYWORDS = new Set([
   // Checked against the extracted values and reported in `errors`. Not `pattern`: `x-pattern` is the one regex, screened for ReDoS.
   'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength',
 ]);
-const TOTAL_LABELS = ['total', 'grand total', 'total amount', 'amount due', 'total payable', 'amount payable', 'nett total', 'total rounded', 'rounded total', 'due'];
+const TOTAL_LABELS = ['total', 'grand total', 'total amount', 'amount due', 'total payable', 'nett total', 'total rounded', 'rounded total', 'after rounding', 'due'];
 
 const RECEIPT: Json = {
   type: 'object',
