@@ -2,10 +2,11 @@
 // reading the same body, in the same run (the reference the upload path is
 // measured against). Also GET /jobs/:id against /health/live of the same process.
 //
-//   npm run build && node bench/upload/run.mjs
+//   npm run build && node bench/upload/run.mjs      (or: npm run bench:upload)
 //   BENCH_SECONDS=5 BENCH_CONNECTIONS=20 node bench/upload/run.mjs
+//   BENCH_CPU_PROF=/tmp/prof node bench/upload/run.mjs   (then: node bench/upload/profile.mjs /tmp/prof/*.cpuprofile)
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -23,6 +24,10 @@ const CONNECTIONS = Number.parseInt(process.env.BENCH_CONNECTIONS ?? '20', 10);
 const SERVER = process.env.TEST_DATABASE_SERVER ?? 'postgresql://postgres@127.0.0.1:5432';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRET = 'bench-secret-of-at-least-thirty-two-chars';
+/** Where the API process writes a V8 CPU profile of the whole run, when set. */
+const CPU_PROF = process.env.BENCH_CPU_PROF;
+/** A limit no bench run reaches: the limiters and quotas run on every request but never refuse. */
+const UNREACHED = '1000000000';
 
 const freePort = () =>
   new Promise((done) => {
@@ -34,7 +39,10 @@ const freePort = () =>
 
 /** Starts a Node process and resolves once `url` answers 200. */
 async function start(args, env, url) {
-  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // stdout (the API's access log) is read and dropped: a pipe nobody drains would stall the process.
+  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  child.stdout.resume();
+  child.startedAt = performance.now();
   for (let i = 0; ; i++) {
     if ((await fetch(url).catch(() => undefined))?.ok) return child;
     if (i > 300 || child.exitCode !== null) throw new Error(`${args.join(' ')} did not start`);
@@ -50,10 +58,29 @@ function multipart(png) {
   return { body, contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
-async function load(url, { method = 'GET', headers = {}, body } = {}) {
+/** CPU seconds (user + system, every thread) a process has used so far; undefined off Linux. */
+function cpuSeconds(pid) {
+  try {
+    // Fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 a second), after the parenthesised name.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Loads `url` and reports rate, latency and the server process's CPU time per
+ * request: unlike the rate, the CPU cost per request hardly moves when other
+ * work shares the machine.
+ */
+async function load(url, { method = 'GET', headers = {}, body } = {}, server) {
+  const before = cpuSeconds(server.pid);
   const result = await autocannon({ url, method, headers, body, connections: CONNECTIONS, duration: SECONDS });
+  const after = cpuSeconds(server.pid);
   const statuses = Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => `${code}×${count}`).join(' ');
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx, statuses };
+  const cpuUs = before === undefined || after === undefined ? undefined : (1e6 * (after - before)) / result.requests.total;
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx, statuses, cpuUs };
 }
 
 // A 23 KB receipt-like PNG.
@@ -71,39 +98,47 @@ await migrate(databaseUrl, { log: () => undefined });
 const [apiPort, barePort] = [await freePort(), await freePort()];
 const children = [];
 try {
-  // ocrflow MODE=api: every check of the upload path on (type by magic bytes, pixel caps,
-  // atomic store, row, enqueue); only the limiters are off, or they would answer 429s.
+  // ocrflow MODE=api with every check of the upload path on: JWT, the IP rate limit,
+  // the per-subject request, active-job and page quotas (limits set out of reach, so
+  // they are counted on every request but never answer 429), type by magic bytes,
+  // pixel caps, atomic store, row with its event, enqueue. The access log is on, at info.
   children.push(
     await start(
-      [join(ROOT, 'dist/main.js')],
+      [...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : []), join(ROOT, 'dist/main.js')],
       {
-        MODE: 'api', PORT: String(apiPort), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SERVICE_ENV: 'test', DATABASE_URL: databaseUrl,
+        MODE: 'api', PORT: String(apiPort), HOST: '127.0.0.1', LOG_LEVEL: 'info', SERVICE_ENV: 'test', DATABASE_URL: databaseUrl,
         REDIS_URL, JWT_SECRET: SECRET, QUEUE_PREFIX: `bench-upload-${suffix}`, ARTIFACT_STORE_PATH: join(work, 'artifacts'),
-        ENABLE_RATE_LIMIT: 'false', QUOTA_REQUESTS_PER_MINUTE: '0', QUOTA_ACTIVE_JOBS: '0', QUOTA_PAGES_PER_DAY: '0',
+        ENABLE_RATE_LIMIT: 'true', RATE_LIMIT_MAX: UNREACHED, QUOTA_REQUESTS_PER_MINUTE: UNREACHED,
+        QUOTA_ACTIVE_JOBS: UNREACHED, QUOTA_PAGES_PER_DAY: UNREACHED,
       },
       `http://127.0.0.1:${apiPort}/health/live`,
     ),
   );
   children.push(await start([join(ROOT, 'bench/upload/bare-fastify.mjs')], { PORT: String(barePort) }, `http://127.0.0.1:${barePort}/health`));
+  const [api, reference] = children;
 
   const token = await new SignJWT({ scope: 'jobs:read jobs:write' }).setProtectedHeader({ alg: 'HS256' }).setSubject('bench').setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
   const auth = { authorization: `Bearer ${token}` };
   const upload = { method: 'POST', headers: { ...auth, 'content-type': contentType }, body };
 
-  const bare = await load(`http://127.0.0.1:${barePort}/jobs`, upload);
-  const ours = await load(`http://127.0.0.1:${apiPort}/jobs`, upload);
+  const bare = await load(`http://127.0.0.1:${barePort}/jobs`, upload, reference);
+  const postFrom = (performance.now() - api.startedAt) / 1000;
+  const ours = await load(`http://127.0.0.1:${apiPort}/jobs`, upload, api);
+  if (CPU_PROF) console.log(`POST /jobs load ran from ${postFrom.toFixed(1)} s after the API started: node bench/upload/profile.mjs ${CPU_PROF}/<file> 30 ${postFrom.toFixed(1)} ${(postFrom + SECONDS).toFixed(1)}`);
   const { id } = await (await fetch(`http://127.0.0.1:${apiPort}/jobs`, { ...upload })).json();
-  const get = await load(`http://127.0.0.1:${apiPort}/jobs/${id}`, { headers: auth });
-  const live = await load(`http://127.0.0.1:${apiPort}/health/live`);
+  // A profile is of the upload path alone.
+  const get = CPU_PROF ? undefined : await load(`http://127.0.0.1:${apiPort}/jobs/${id}`, { headers: auth }, api);
+  const live = CPU_PROF ? undefined : await load(`http://127.0.0.1:${apiPort}/health/live`, {}, api);
 
   const row = (name, r, ref) =>
     `${name.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms` +
+    `${r.cpuUs === undefined ? '' : `  ${r.cpuUs.toFixed(0).padStart(5)} µs CPU/req`}` +
     `${ref ? `  ${((100 * r.rps) / ref.rps).toFixed(1).padStart(5)} % of reference` : ''}  ${r.statuses}`;
   console.log(`upload rate, ${CONNECTIONS} connections, ${SECONDS} s each, ${png.length} B PNG; ${availableParallelism()} cores (${cpus()[0]?.model}), Node ${process.version}`);
   console.log(row('bare Fastify + multipart (reference)', bare));
   console.log(row('ocrflow POST /jobs (MODE=api)', ours, bare));
-  console.log(row('ocrflow /health/live (reference)', live));
-  console.log(row('ocrflow GET /jobs/:id', get, live));
+  if (live) console.log(row('ocrflow /health/live (reference)', live));
+  if (get) console.log(row('ocrflow GET /jobs/:id', get, live));
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   const { rows } = await db.query('SELECT count(*)::int AS n FROM jobs');
@@ -111,7 +146,8 @@ try {
   console.log(`jobs stored: ${rows[0].n}`);
 } finally {
   for (const child of children) child.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 500));
+  // The API writes its CPU profile on the way out.
+  await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((r) => child.once('exit', r)) : undefined)));
   const admin = new pg.Client({ connectionString: `${SERVER}/postgres` });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS "ocrflow_bench_upload_${suffix}" WITH (FORCE)`);

@@ -4,6 +4,7 @@ import type { Queue } from 'bullmq';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
 import { JobName, jobOptions, ocrQueueJobId, QueueName, type OcrJobPayload } from '../../jobs/queue-contract.js';
+import { WriteBatcher } from './write-batcher.js';
 
 /** How long an upload waits for Redis before the API answers 503. */
 const ENQUEUE_TIMEOUT_MS = 5_000;
@@ -15,6 +16,16 @@ const IN_FLIGHT = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiti
 @Injectable()
 export class OcrJobProducer {
   private readonly logger = new Logger(OcrJobProducer.name);
+  /** Uploads arriving together share one `addBulk`: one Redis round trip (MULTI/EXEC) for the lot. */
+  private readonly adds = new WriteBatcher<string, unknown>((jobIds) =>
+    this.queue.addBulk(
+      jobIds.map((jobId) => ({
+        name: JobName.OCR_DOCUMENT,
+        data: { v: 1, jobId } satisfies OcrJobPayload,
+        opts: { ...jobOptions(JobName.OCR_DOCUMENT, this.config.queue), jobId: ocrQueueJobId(jobId) },
+      })),
+    ),
+  );
 
   constructor(
     @InjectQueue(QueueName.OCR) private readonly queue: Queue,
@@ -26,11 +37,7 @@ export class OcrJobProducer {
 
   /** Enqueues the pointer to a job row; safe to call twice for the same job. */
   async enqueue(jobId: string): Promise<void> {
-    const payload: OcrJobPayload = { v: 1, jobId };
-    const add = this.queue.add(JobName.OCR_DOCUMENT, payload, {
-      ...jobOptions(JobName.OCR_DOCUMENT, this.config.queue),
-      jobId: ocrQueueJobId(jobId),
-    });
+    const add = this.adds.submit(jobId);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_TIMEOUT_MS);
