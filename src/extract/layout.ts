@@ -19,6 +19,12 @@ export interface Row {
   bbox: BBox;
 }
 
+/** A document as the rules see it: each page's rows, top to bottom. */
+export interface Layout {
+  pages: ExtractPage[];
+  rows: Row[][];
+}
+
 /** A run of words of one row, what a value is read from. */
 export interface Span {
   row: Row;

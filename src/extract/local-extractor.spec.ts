@@ -99,6 +99,7 @@ describe('extractLocally', () => {
           visit_date: { type: 'string', format: 'date' },
           points: { type: 'integer', 'x-labels': ['points earned'] },
           tier: { type: 'string', enum: ['Silver', 'Gold'], 'x-labels': ['tier'] },
+          payment: { type: 'string', enum: ['Cash', 'Card', 'Voucher'] },
         },
         required: ['member_id', 'points'],
       }),
@@ -109,6 +110,7 @@ describe('extractLocally', () => {
       [['Member ID: none on file', 40]],
       [['Points earned', 40], ['1,250.00', 600]],
       [['Tier:', 40], ['GOLD', 200]],
+      [['Paid by VISA CARD ****1234', 40]],
     ]);
     const { fields, missing } = extractLocally(schema, [card]);
     expect(missing).toEqual([]);
@@ -117,6 +119,8 @@ describe('extractLocally', () => {
     expect(fields.visit_date).toMatchObject({ value: '2024-03-03', raw: '03 Mar 2024' });
     expect(fields.points?.value).toBe(1250);
     expect(fields.tier?.value).toBe('Gold');
+    // No "payment" label is printed: an enum's value is also looked for on its own.
+    expect(fields.payment).toMatchObject({ value: 'Card', raw: 'CARD' });
   });
 
   it('tells an invoice date from its due date by their labels', () => {

@@ -1,7 +1,7 @@
 import { completeExtraction } from './complete.js';
 import type { ExtractedField, Extraction, ExtractionSchema, ExtractPage, FieldSpec } from './extraction.js';
 import { labelHits, matchesIn, patternTest, toField, type Candidate, type LabelHit } from './labels.js';
-import { height, rowsOf, spanAt, type Row, type Span } from './layout.js';
+import { height, rowsOf, spanAt, type Layout, type Row, type Span } from './layout.js';
 import { DATE_SEARCH, MONEY_SEARCH, parseDate } from './normalise.js';
 import { addressCandidate, isTotalField, totalCandidates, vendorCandidate } from './receipt-rules.js';
 
@@ -9,12 +9,6 @@ const VENDOR_FIELD = /^(company|vendor|merchant|seller|supplier|store|shop|busin
 const ADDRESS_FIELD = /address/i;
 /** Words of a row more than this many row heights apart belong to different columns. */
 const COLUMN_GAP = 1.5;
-
-/** A document as the rules see it: each page's rows, top to bottom. */
-export interface Layout {
-  pages: ExtractPage[];
-  rows: Row[][];
-}
 
 /**
  * The default extractor: rules over the pages' words and boxes, no network.
@@ -46,6 +40,7 @@ function candidatesFor(spec: FieldSpec, schema: ExtractionSchema, layout: Layout
   }
   if (spec.kind === 'money' && isTotalField(spec)) return totalCandidates(spec, layout);
   if (spec.kind === 'date') return dateCandidates(spec, schema, layout);
+  if (spec.kind === 'enum') return [...labelledCandidates(spec, layout, 'anywhere'), ...enumCandidates(spec, layout)];
   return labelledCandidates(spec, layout, spec.kind === 'string' ? 'start-or-colon' : 'anywhere');
 }
 
@@ -109,12 +104,20 @@ function valueBelow(spec: FieldSpec, rows: Row[], hit: LabelHit): { spans: Span[
 }
 
 /** The words from `span` on, up to the first gap wide enough to start another column. */
-export function untilGap(span: Span): Span {
+function untilGap(span: Span): Span {
   const { words } = span.row;
   const gap = COLUMN_GAP * height(span.row.bbox);
   let to = span.from + 1;
   while (to < words.length && words[to].bbox.x0 - words[to - 1].bbox.x1 < gap) to++;
   return { ...span, to };
+}
+
+/** One of an enum's values printed anywhere, as whole words; after labelled ones. */
+function enumCandidates(spec: FieldSpec, layout: Layout): Candidate[] {
+  const values = (spec.values ?? []).map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  if (values.length === 0) return [];
+  const pattern = new RegExp(`(?<![\\p{L}\\p{N}])(${values.join('|')})(?![\\p{L}\\p{N}])`, 'giu');
+  return layout.rows.flat().flatMap((row) => matchesIn(row, pattern).map((m) => ({ spans: [m.span], raw: m.raw, score: -row.page - row.index * 0.01, certainty: 0.6 })));
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { FieldSpec } from './extraction.js';
 import { labelHits, matchesIn, type Candidate } from './labels.js';
-import { height, spanText, type Row, type Span } from './layout.js';
-import type { Layout } from './local-extractor.js';
+import { height, spanText, type Layout, type Row, type Span } from './layout.js';
 import { DATE_SEARCH, MONEY_SEARCH, parseMoney } from './normalise.js';
 
 /** Words that end a business's name in many countries. */
@@ -108,7 +107,7 @@ function nameSpan(row: Row): Span {
 }
 
 /** Top and bottom of the text on a page: receipts are often photographed with a margin of table or floor. */
-export function extent(rows: Row[]): { top: number; bottom: number } {
+function extent(rows: Row[]): { top: number; bottom: number } {
   return { top: Math.min(...rows.map((r) => r.bbox.y0)), bottom: Math.max(...rows.map((r) => r.bbox.y1)) };
 }
 
