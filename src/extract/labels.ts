@@ -16,6 +16,20 @@ export interface LabelHit {
  * Label text is escaped: it is data, not a pattern.
  */
 export function labelPattern(label: string): RegExp {
+  let pattern = patterns.get(label);
+  if (!pattern) {
+    if (patterns.size >= MAX_CACHED_LABELS) patterns.clear();
+    pattern = compileLabel(label);
+    patterns.set(label, pattern);
+  }
+  return pattern;
+}
+
+/** Compiled label patterns, kept while there are few: custom schemas of many jobs bring new labels without end. */
+const patterns = new Map<string, RegExp>();
+const MAX_CACHED_LABELS = 2000;
+
+function compileLabel(label: string): RegExp {
   const words = label
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u)

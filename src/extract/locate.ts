@@ -48,7 +48,9 @@ function byText(target: string, rows: Row[]): Candidate | undefined {
   const words = rows.flatMap((row) => row.words.map((w, i) => ({ row, i, key: key(w.text) })));
   let best: { from: number; to: number; similarity: number } | undefined;
   for (let from = 0; from < words.length; from++) {
-    if (!words[from].key) continue;
+    // Only where the target could begin: a cheap test that keeps long documents fast.
+    const first = words[from].key;
+    if (!first || levenshtein(first, target.slice(0, first.length)) > Math.max(1, first.length / 4)) continue;
     let joined = '';
     for (let to = from; to < words.length && joined.length <= target.length * 1.25; to++) {
       joined += words[to].key;
