@@ -35,7 +35,7 @@ const MONEY = new RegExp(`^${CURRENCY}?\\s?${AMOUNT}\\s?${CURRENCY}?$`, 'i');
  * Whole numbers are left out: on a receipt they are quantities, codes and phone
  * numbers; so are rates (`6.00%`).
  */
-export const MONEY_SEARCH = new RegExp(`(?<![\\w.,])${CURRENCY}?\\s?-?(?:\\d{1,3}(?:[,.]\\d{3})+|\\d*)[.,]\\d{2}(?![\\d%])\\s?${CURRENCY}?`, 'gi');
+export const MONEY_SEARCH = new RegExp(`(?<![\\w.,])${CURRENCY}?\\s?-?(?:\\d{1,3}(?:[,.]\\d{3})+|\\d*)[.,]\\s?\\d{2}(?![\\d%])\\s?${CURRENCY}?`, 'gi');
 
 /**
  * A field's text read as its kind, or undefined when it is not one: dates become
@@ -113,7 +113,8 @@ function isoDate(year: number, month: number, day: number): string | undefined {
  * follow it after a non-zero integer part (`1,234` is a thousand, `0.125` is not).
  */
 export function parseMoney(text: string): Normalised | undefined {
-  const m = MONEY.exec(text.trim());
+  // OCR often reads "155.50" as "155. 50".
+  const m = MONEY.exec(text.trim().replace(/(\d[.,])\s(\d{2})(?!\d)/, '$1$2'));
   if (!m || (m[1] && m[3])) return undefined;
   const currency = m[1] ?? m[3];
   const amount = m[2].replace(/[\s']/g, '');

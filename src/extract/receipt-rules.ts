@@ -193,10 +193,10 @@ export function totalCandidates(spec: FieldSpec, layout: Layout): Candidate[] {
         const labelText = row.text.slice(before ? before.start + before.raw.length : 0, amount?.start ?? row.text.length);
         if (NOT_THE_TOTAL.test(labelText) || (TAX.test(labelText) && !INCLUDING.test(labelText))) continue;
         const next = rows[row.index + 1];
-        if (!amount && next && next.bbox.y0 - row.bbox.y1 < height(row.bbox) && letters(next.text) <= 3) amount = matchesIn(next, MONEY_SEARCH)[0];
+        if (!amount && next && next.bbox.y0 - row.bbox.y1 < height(row.bbox) && amountOnly(next)) amount = matchesIn(next, MONEY_SEARCH)[0];
         if (!amount) continue;
         // A total printed after the rounding adjustment is the final one.
-        const score = hit.strength * 10 + (INCLUDING.test(labelText) ? 2 : 0) + (afterRounding ? 4 : 0) + y * 2 - p * 100;
+        const score = hit.strength * 10 + (INCLUDING.test(labelText) ? 2 : 0) + (afterRounding ? AFTER_ROUNDING : 0) + y * 2 - p * 100;
         out.push({ spans: [amount.span], raw: amount.raw, score, certainty: 0.95 });
       }
     }
@@ -204,7 +204,7 @@ export function totalCandidates(spec: FieldSpec, layout: Layout): Candidate[] {
   // A total below the subtotal is usually a tax or count line, unless its label says grand total (after a discount).
   const plausible = out.filter((c) => amountOf(c.raw) >= floor || c.score >= 20);
   const largest = Math.max(...plausible.map((c) => amountOf(c.raw)));
-  for (const c of plausible) if (amountOf(c.raw) === largest) c.score += 3;
+  for (const c of plausible) if (amountOf(c.raw) === largest) c.score += LARGEST;
   if (plausible.length === 0) return unlabelled;
   return [...plausible, ...rounded(plausible, layout)];
 }
@@ -227,6 +227,15 @@ function rounded(candidates: Candidate[], layout: Layout): Candidate[] {
     if (paid) return [{ spans: [paid.span], raw: paid.raw, score: best.score + 1, certainty: 0.9 }];
   }
   return [];
+}
+
+/** Score bonuses: a total after the rounding row, the largest of the totals (measured on SROIE training receipts: 2 to 6 changed little). */
+const AFTER_ROUNDING = 4;
+const LARGEST = 3;
+
+/** A row with an amount and nothing else but punctuation: the value of the label above it. */
+function amountOnly(row: Row): boolean {
+  return letters(row.text.replace(new RegExp(MONEY_SEARCH.source, 'gi'), '')) <= 1;
 }
 
 function amountOf(raw: string): number {
