@@ -42,6 +42,7 @@ describe('normaliseValue', () => {
     ['9', { value: '9.00' }],
     ['-0.02', { value: '-0.02' }],
     ['RM .01', { value: '0.01', currency: 'RM' }],
+    ['155. 50', { value: '155.50' }], // OCR's space after the decimal point
     ['0.125', { value: '0.125' }], // three decimals are kept
     ['1.234', { value: '1234.00' }], // three digits after one separator are thousands
   ])('reads the amount %s', (text, expected) => {

@@ -149,7 +149,7 @@ export function addressCandidate(layout: Layout): Candidate | undefined {
 
 const REGISTRATION_ROW = /\b(co|company|roc|reg|registration|gst|site|brn|business)\b.*(no|#|:)/i;
 /** A phone number's first part: "07-355", "+603-9130", "(03)". */
-const PHONE = /^(\+?\d{2,4}-\d{3,}|\(0\d{1,2}\))/;
+const PHONE = /^(\+?\d{2,4}-\d{3,}|\(0\d{1,2}\)|0\d{1,2}-$)/;
 
 /** A total row's label that names another amount: subtotal, quantity, tax, rounding, money tendered. */
 const NOT_THE_TOTAL =
