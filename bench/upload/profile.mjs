@@ -25,7 +25,6 @@ const COMPONENTS = [
   ['rxjs', /node_modules\/rxjs/],
   ['other dependencies', /node_modules\//],
   ['ocrflow', /\/dist\//],
-  ['Node internals', /^node:|^internal\//],
 ];
 
 const [path, topArg, fromArg, toArg] = process.argv.slice(2);
@@ -47,17 +46,26 @@ profile.samples.forEach((id, i) => {
 const parents = new Map();
 for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
 
-/** Native and (program) frames inherit the component of the nearest JavaScript caller with a URL. */
+const NODE = /^node:|^internal\//;
+
+/**
+ * Native frames and Node's own code count for the nearest caller outside Node
+ * (a socket write made for pg is pg's cost); what Node does on its own (timers,
+ * the HTTP parser's callbacks) stays "Node internals".
+ */
 function componentOf(node) {
   const name = node.callFrame.functionName;
   if (name === '(idle)') return 'idle';
   if (name === '(garbage collector)') return 'GC';
   if (name === '(program)') return 'V8/native (program)';
+  let inNode = false;
   for (let current = node; current; current = byId.get(parents.get(current.id))) {
     const url = current.callFrame.url;
-    if (url) return COMPONENTS.find(([, pattern]) => pattern.test(url))?.[0] ?? 'other';
+    if (!url) continue;
+    if (NODE.test(url)) inNode = true;
+    else return COMPONENTS.find(([, pattern]) => pattern.test(url))?.[0] ?? 'other';
   }
-  return 'V8/native (program)';
+  return inNode ? 'Node internals' : 'V8/native (program)';
 }
 
 const totals = new Map();
