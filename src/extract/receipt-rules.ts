@@ -97,7 +97,10 @@ function withoutRegistration(text: string): string {
 
 /** A row without a registration number at its end, nor specks and symbols OCR read at its edges. */
 function nameSpan(row: Row): Span {
-  const kept = withoutRegistration(row.text).length;
+  let kept = withoutRegistration(row.text).length;
+  // A name ends with its legal form; digits after it are a registration number, however OCR printed it.
+  const legal = [...row.text.matchAll(new RegExp(LEGAL.source, 'gi'))].at(-1);
+  if (legal && /\d/.test(row.text.slice(legal.index + legal[0].length))) kept = Math.min(kept, legal.index + legal[0].length);
   const noise = (i: number) => !/[\p{L}\p{N}]/u.test(row.words[i].text) || /^[#©|]/.test(row.words[i].text);
   let to = row.words.length;
   while (to > 1 && (row.starts[to - 1] >= kept || noise(to - 1))) to--;
