@@ -138,7 +138,9 @@ export function addressCandidate(layout: Layout): Candidate | undefined {
     // Between the name and the address: registration numbers, a date, a branch's name.
     const preamble = REGISTRATION_ROW.test(text) || new RegExp(DATE_SEARCH.source, 'i').test(text) || digits(text) < 2 || letters(text) < 6;
     if (spans.length === 0 && !ADDRESS_WORDS.test(text) && preamble) continue;
-    const contact = row.words.findIndex((w) => AFTER_ADDRESS.test(w.text) || PHONE.test(w.text));
+    // A label ("T:", "Site:") starts what follows the address, unless it is the address's own ("No:", "Lot:").
+    const labelWord = (t: string) => /\p{L}:$/u.test(t) && !/^(no|lot|unit|blk|block)\W*$/i.test(t);
+    const contact = row.words.findIndex((w) => AFTER_ADDRESS.test(w.text) || PHONE.test(w.text) || labelWord(w.text));
     if (contact === 0 || AFTER_ADDRESS.test(row.text.slice(0, row.starts[contact] ?? row.text.length))) break;
     const end = row.text.replace(/\s*\([A-Z]{0,3}\d{4,}-?[A-Z]?\)\W*$/, '').length;
     let to = contact < 0 ? row.words.length : contact;
