@@ -35,7 +35,7 @@ const MONEY = new RegExp(`^${CURRENCY}?\\s?${AMOUNT}\\s?${CURRENCY}?$`, 'i');
  * Whole numbers are left out: on a receipt they are quantities, codes and phone
  * numbers; so are rates (`6.00%`).
  */
-export const MONEY_SEARCH = new RegExp(`(?<![\\w.,])${CURRENCY}?\\s?-?(?:\\d{1,3}(?:[,.]\\d{3})+|\\d*)[.,]\\s?\\d{2}(?![\\d%])\\s?${CURRENCY}?`, 'gi');
+export const MONEY_SEARCH = new RegExp(`(?<![\\d.,])${CURRENCY}?\\s?-?(?:\\d{1,3}(?:[,.]\\d{3})+|\\d*)[.,]\\s?\\d{2}(?![\\d%])\\s?${CURRENCY}?`, 'gi');
 
 /**
  * A field's text read as its kind, or undefined when it is not one: dates become

@@ -158,7 +158,7 @@ const PHONE = /^(\+?\d{2,4}-\d{3,}|\(0\d{1,2}\)|0\d{1,2}-$)/;
 
 /** A total row's label that names another amount: subtotal, quantity, tax, rounding, money tendered. */
 const NOT_THE_TOTAL =
-  /sub[\s-]*total|total\s*(qty|quantity|items?|pcs|disc|discount|savings?|before)|\bexcl|\(ex\)|\bex[\s.]*(gst|tax|vat)|(?<!after\s)rounding|round\s*adj|\bchange\b|\bcash\b|tender|\bdue\s*date/i;
+  /sub[\s-]*total|total\s*(qty|quantity|items?|pcs|disc|discount|savings?|before)|\bexcl|\(ex\)|\bex[\s.]*(gst|tax|vat)|(?<!after\s)rounding|round\s*adj|\bchange\b|\bcash\b|tender|total\s*paid|\bdue\s*date/i;
 const TAX = /\b(tax|gst|vat|sst)\b/i;
 const ROUNDING_ROW = /round(ing)?\s*(adj|:)/i;
 const INCLUDING = /\bincl|\binc\b|inclusive|after|\bwith\b/i;
