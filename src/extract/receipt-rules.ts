@@ -19,7 +19,7 @@ const BODY_WORDS = /\b(cash|change|total|qty|item|price|amount|description|membe
 const ADDRESS_WORDS = /\b(jalan|jln|road|rd|street|st|lorong|taman|avenue|ave|blvd|lot|no\.?\s*\d|floor|level|block|blk|suite|unit|kg|kampung|bandar|batu|persiaran|lebuh|\d{5})\b/i;
 /** Where the address block stops: contact details, tax ids, the document's own headings. */
 const AFTER_ADDRESS =
-  /\b(tel|tei|fax|gst|tax|invoice|receipt|date|cashier|email|e-mail|www|h\/p|hp|mobile|website|(co|company|roc|reg|registration)\.?\s*no|doc|bill|table|time)\b|telephone|phone|taxinvoice|@/i;
+  /\b(tel|tei|fax|gst|tax|invoice|receipt|date|cashier|email|e-mail|www|h\/p|hp|mobile|website|(co|company|roc|reg|registration)\.?\s*no|doc|bill|table|time|number)\b|telephone|phone|taxinvoice|\bw{2,3}\.|@/i;
 
 /** A money field that is the document's total: one whose labels include "total". */
 export function isTotalField(spec: FieldSpec): boolean {
