@@ -42,58 +42,26 @@ export class JobStateRepository {
   }
 
   /**
-   * One statement inserts a batch of jobs and their `queued` events (one
+   * One round trip inserts a batch of jobs and their `queued` events (one
    * commit, one WAL flush for the lot, where an interactive transaction per
-   * upload took six round trips). With a limit, each owner's inserts are
-   * serialised first by an advisory lock, the same key as before, taken in
-   * key order so that two batches cannot deadlock; the insert, a statement of
-   * its own, then sees every job committed before the lock was granted and
-   * admits an owner's uploads in arrival order while they fit.
+   * upload took six round trips): the SQL function `ocrflow_create_jobs`
+   * (migration 20261129151000). With a limit it first takes each owner's
+   * advisory lock, the same key as before, in key order so that two batches
+   * cannot deadlock; its insert then sees every job committed before the lock
+   * was granted, and admits an owner's uploads in arrival order while they fit.
    */
   private async createAll(items: { job: NewJob; maxUnfinished: number }[]): Promise<(Job | null)[]> {
     // The process has one limit; should two differ, the smaller holds for the batch.
     const limits = items.map((item) => item.maxUnfinished).filter((limit) => limit > 0);
     const limit = limits.length > 0 ? Math.min(...limits) : 0;
-    const rows = JSON.stringify(items.map(({ job }, ord) => ({ ord, ...job })));
-    const insert = this.prisma.$queryRaw<Job[]>`
-      WITH input AS (
-        SELECT * FROM jsonb_to_recordset(${rows}::jsonb) AS x(
-          ord int, id uuid, "ownerId" text, "fileName" text, "mediaType" text, "sizeBytes" int,
-          "originalKey" text, options jsonb, password text)
-      ), unfinished AS (
-        -- Counting stops at the limit: an owner at it is refused whatever the rest.
-        SELECT owner_id, (
-          SELECT count(*) FROM (
-            SELECT 1 FROM jobs WHERE jobs.owner_id = owners.owner_id AND status IN ('QUEUED', 'RUNNING') LIMIT ${limit}
-          ) AS counted) AS n
-        FROM (SELECT DISTINCT "ownerId" AS owner_id FROM input) AS owners
-        WHERE ${limit}::int > 0
-      ), admitted AS (
-        SELECT input.* FROM input LEFT JOIN unfinished u ON u.owner_id = input."ownerId"
-        WHERE ${limit}::int = 0
-           OR coalesce(u.n, 0) + (SELECT count(*) FROM input p WHERE p."ownerId" = input."ownerId" AND p.ord <= input.ord) <= ${limit}::int
-      ), created AS (
-        INSERT INTO jobs (id, owner_id, file_name, media_type, size_bytes, original_key, options, password, event_seq, updated_at)
-        SELECT id, "ownerId", "fileName", "mediaType", "sizeBytes", "originalKey", options, password, 1, now() FROM admitted
-        RETURNING *
-      ), events AS (
-        INSERT INTO job_events (job_id, seq, type, data) SELECT id, 1, ${JobEventType.QUEUED}, '{}'::json FROM created
-      )
+    const batch = JSON.stringify(items.map(({ job }, ord) => ({ ord, ...job })));
+    const created = await this.prisma.$queryRaw<Job[]>`
       SELECT id::text, owner_id AS "ownerId", status::text, file_name AS "fileName", media_type AS "mediaType",
         size_bytes AS "sizeBytes", original_key AS "originalKey", options, password, attempts,
         pages_total AS "pagesTotal", pages_done AS "pagesDone", pages_failed AS "pagesFailed", event_seq AS "eventSeq",
         error_code AS "errorCode", error_message AS "errorMessage", created_at AS "createdAt",
         started_at AS "startedAt", finished_at AS "finishedAt", updated_at AS "updatedAt"
-      FROM created`;
-    let created: Job[];
-    if (limit === 0) {
-      created = await insert;
-    } else {
-      const owners = [...new Set(items.map(({ job }) => job.ownerId))];
-      const lock = this.prisma.$queryRaw`
-        SELECT pg_advisory_xact_lock(k)::text FROM (SELECT DISTINCT hashtext(o) AS k FROM unnest(${owners}::text[]) AS o ORDER BY k) AS keys`;
-      [, created] = await this.prisma.$transaction([lock, insert]);
-    }
+      FROM ocrflow_create_jobs(${batch}::jsonb, ${limit}::int)`;
     const byId = new Map(created.map((job) => [job.id, job]));
     return items.map(({ job }) => byId.get(job.id) ?? null);
   }
