@@ -67,11 +67,15 @@ ensure_services() {
   fi
 }
 
-# Debian tools the tests drive: qpdf encrypts the generated PDFs of the password tests.
+# Debian tools the tests drive: qpdf encrypts the generated PDFs of the password tests;
+# tesseract-ocr is the native OCR engine (OCR_ENGINE=native), tested against tesseract.js.
 ensure_test_tools() {
-  command -v qpdf >/dev/null && return 0
-  log "installing qpdf (tests)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qpdf >/dev/null
+  local missing=()
+  command -v qpdf >/dev/null || missing+=(qpdf)
+  command -v tesseract >/dev/null || missing+=(tesseract-ocr)
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  log "installing ${missing[*]} (tests)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
 wait_for() {
