@@ -16,6 +16,11 @@ const NOT_A_NAME =
   /\b(tel|phone|fax|gst|reg|roc|co\.?\s*no|company\s*no|receipt|invoice|cashier|date|time|table|www|http|email|e-mail|tax|h\/p|mobile|website|bill|order|welcome|thank)\b|@/i;
 /** Words of a receipt's body, not of a name, unless the row has a business word ("CASH & CARRY SDN BHD"). */
 const BODY_WORDS = /\b(cash|change|total|qty|item|price|amount|description|member|counter|terminal|pos)\b/i;
+/**
+ * Words of street addresses, English and Malay (the SROIE receipts the rules
+ * were developed on are Malaysian), and a five-digit postcode. Other countries'
+ * words would go here.
+ */
 const ADDRESS_WORDS = /\b(jalan|jln|road|rd|street|st|lorong|taman|avenue|ave|blvd|lot|no\.?\s*\d|floor|level|block|blk|suite|unit|kg|kampung|bandar|batu|persiaran|lebuh|\d{5})\b/i;
 /** Where the address block stops: contact details, tax ids, the document's own headings. */
 const AFTER_ADDRESS =
@@ -40,9 +45,10 @@ function nameLike(t: string): boolean {
 }
 
 /**
- * The vendor: among the top rows of the first page, the one that reads most
- * like a business's name (a legal-form word, capitals, a large font, near the
- * top). A lone "SDN BHD" row is joined to the name above it.
+ * The vendor: among the top rows of the first page, above the address, the one
+ * that reads most like a business's name (a business word, an address right
+ * under it, capitals, a large font, near the top). A name printed over two or
+ * three rows is joined up.
  */
 export function vendorSpans(layout: Layout): Span[] {
   const rows = layout.rows[0] ?? [];
