@@ -173,20 +173,24 @@ const INCLUDING = /\bincl|\binc\b|inclusive|after|\bwith\b/i;
  * Total candidates: an amount after a total label (same row, or alone on the
  * row below), scored by how specific the label is ("total rounded", "grand
  * total"), then the largest such amount, then lower on the page. None below
- * the largest subtotal. With no labelled total, the largest amount in the lower
- * part of the page, with little confidence.
+ * the largest subtotal. With no labelled total, the subtotal, else the largest
+ * amount in the lower part of the page, with little confidence.
  */
 export function totalCandidates(spec: FieldSpec, layout: Layout): Candidate[] {
   const out: Candidate[] = [];
   let floor = 0;
   const unlabelled: Candidate[] = [];
+  const subtotals: Candidate[] = [];
   for (const [p, rows] of layout.rows.entries()) {
     if (rows.length === 0) continue;
     const { top, bottom } = extent(rows);
     let afterRounding = false;
     for (const row of rows) {
       const amounts = matchesIn(row, MONEY_SEARCH);
-      if (/sub[\s-]*total/i.test(row.text) && amounts.length > 0) floor = Math.max(floor, amountOf(amounts[0].raw));
+      if (/sub[\s-]*total/i.test(row.text) && amounts.length > 0) {
+        floor = Math.max(floor, amountOf(amounts[0].raw));
+        subtotals.push({ spans: [amounts[0].span], raw: amounts[0].raw, score: 1 + row.index * 0.01, certainty: 0.5 });
+      }
       const hits = labelHits(row, spec.labels).sort((a, b) => a.start - b.start);
       const y = (row.bbox.y0 - top) / Math.max(1, bottom - top);
       if (ROUNDING_ROW.test(row.text)) afterRounding = true;
@@ -216,7 +220,8 @@ export function totalCandidates(spec: FieldSpec, layout: Layout): Candidate[] {
   const plausible = out.filter((c) => amountOf(c.raw) >= floor || c.score >= 20);
   const largest = Math.max(...plausible.map((c) => amountOf(c.raw)));
   for (const c of plausible) if (amountOf(c.raw) === largest) c.score += LARGEST;
-  if (plausible.length === 0) return unlabelled;
+  // No total could be read: the subtotal is the best guess (equal when there is no tax), then the largest amount.
+  if (plausible.length === 0) return [...subtotals, ...unlabelled];
   return [...plausible, ...rounded(plausible, layout)];
 }
 
