@@ -107,7 +107,12 @@ function nameSpan(row: Row): Span {
   // A name ends with its legal form; digits after it are a registration number, however OCR printed it.
   const legal = [...row.text.matchAll(new RegExp(LEGAL.source, 'gi'))].at(-1);
   if (legal && /\d/.test(row.text.slice(legal.index + legal[0].length))) kept = Math.min(kept, legal.index + legal[0].length);
-  const noise = (i: number) => !/[\p{L}\p{N}]/u.test(row.words[i].text) || /^[#©|]/.test(row.words[i].text);
+  // In a name in capitals, a short lower-case word at either end is a speck OCR read as letters ("Lo", "‘s").
+  const capitals = (row.text.match(/\p{Lu}/gu) ?? []).length > 0.8 * letters(row.text);
+  const noise = (i: number) => {
+    const word = row.words[i].text;
+    return !/[\p{L}\p{N}]/u.test(word) || /^[#©|]/.test(word) || (capitals && word.length <= 3 && /\p{Ll}/u.test(word));
+  };
   let to = row.words.length;
   while (to > 1 && (row.starts[to - 1] >= kept || noise(to - 1))) to--;
   let from = 0;
