@@ -4,6 +4,7 @@
 //
 //   npm run build && node bench/upload/run.mjs      (or: npm run bench:upload)
 //   BENCH_SECONDS=5 BENCH_CONNECTIONS=20 node bench/upload/run.mjs
+//   BENCH_LIMITERS=off node bench/upload/run.mjs          (IP rate limit and quotas off, as measured before)
 //   BENCH_CPU_PROF=/tmp/prof node bench/upload/run.mjs   (then: node bench/upload/profile.mjs /tmp/prof/*.cpuprofile)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,6 +27,8 @@ const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRET = 'bench-secret-of-at-least-thirty-two-chars';
 /** Where the API process writes a V8 CPU profile of the whole run, when set. */
 const CPU_PROF = process.env.BENCH_CPU_PROF;
+/** BENCH_LIMITERS=off turns the IP rate limit and the quotas off, as the bench did before, for comparison. */
+const LIMITERS = process.env.BENCH_LIMITERS !== 'off';
 /** A limit no bench run reaches: the limiters and quotas run on every request but never refuse. */
 const UNREACHED = '1000000000';
 
@@ -108,8 +111,9 @@ try {
       {
         MODE: 'api', PORT: String(apiPort), HOST: '127.0.0.1', LOG_LEVEL: 'info', SERVICE_ENV: 'test', DATABASE_URL: databaseUrl,
         REDIS_URL, JWT_SECRET: SECRET, QUEUE_PREFIX: `bench-upload-${suffix}`, ARTIFACT_STORE_PATH: join(work, 'artifacts'),
-        ENABLE_RATE_LIMIT: 'true', RATE_LIMIT_MAX: UNREACHED, QUOTA_REQUESTS_PER_MINUTE: UNREACHED,
-        QUOTA_ACTIVE_JOBS: UNREACHED, QUOTA_PAGES_PER_DAY: UNREACHED,
+        ...(LIMITERS
+          ? { ENABLE_RATE_LIMIT: 'true', RATE_LIMIT_MAX: UNREACHED, QUOTA_REQUESTS_PER_MINUTE: UNREACHED, QUOTA_ACTIVE_JOBS: UNREACHED, QUOTA_PAGES_PER_DAY: UNREACHED }
+          : { ENABLE_RATE_LIMIT: 'false', QUOTA_REQUESTS_PER_MINUTE: '0', QUOTA_ACTIVE_JOBS: '0', QUOTA_PAGES_PER_DAY: '0' }),
       },
       `http://127.0.0.1:${apiPort}/health/live`,
     ),
@@ -134,7 +138,7 @@ try {
     `${name.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms` +
     `${r.cpuUs === undefined ? '' : `  ${r.cpuUs.toFixed(0).padStart(5)} µs CPU/req`}` +
     `${ref ? `  ${((100 * r.rps) / ref.rps).toFixed(1).padStart(5)} % of reference` : ''}  ${r.statuses}`;
-  console.log(`upload rate, ${CONNECTIONS} connections, ${SECONDS} s each, ${png.length} B PNG; ${availableParallelism()} cores (${cpus()[0]?.model}), Node ${process.version}`);
+  console.log(`upload rate, ${CONNECTIONS} connections, ${SECONDS} s each, ${png.length} B PNG, limiters and quotas ${LIMITERS ? 'on' : 'off'}; ${availableParallelism()} cores (${cpus()[0]?.model}), Node ${process.version}`);
   console.log(row('bare Fastify + multipart (reference)', bare));
   console.log(row('ocrflow POST /jobs (MODE=api)', ours, bare));
   if (live) console.log(row('ocrflow /health/live (reference)', live));
