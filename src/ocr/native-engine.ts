@@ -1,7 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import type { DetectedOrientation, RecognizedText, TextEngine } from './ocr-engine.js';
-import type { BBox, OcrLine, OcrPageSegMode } from './ocr-types.js';
+import type { OcrPageSegMode } from './ocr-types.js';
+import { parseTsv } from './tsv.js';
 
 /** The `tesseract` command the native engine runs. */
 const BINARY = 'tesseract';
@@ -87,57 +88,4 @@ export class NativeEngine implements TextEngine {
     child.kill('SIGKILL');
     await exited;
   }
-}
-
-/**
- * Tesseract's TSV (level 1 page, 2 block, 3 paragraph, 4 line, 5 word) into
- * lines and words in its reading order. The text is rebuilt as Tesseract's own
- * text output writes it: words joined by a space, a newline after each line
- * and a blank line between paragraphs. Line and page confidences are the mean
- * of their words' (the page's rounded, as Tesseract's MeanTextConf, which
- * tesseract.js reports).
- */
-export function parseTsv(tsv: string): RecognizedText {
-  const lines: OcrLine[] = [];
-  const paragraphs: string[][] = [];
-  let line: OcrLine | undefined;
-  let paragraph: string[] | undefined;
-  const endLine = () => {
-    if (line && line.words.length > 0) {
-      line.text = line.words.map((w) => w.text).join(' ');
-      line.confidence = mean(line.words.map((w) => w.confidence));
-      lines.push(line);
-      paragraph?.push(line.text);
-    }
-    line = undefined;
-  };
-  for (const row of tsv.split('\n').slice(1)) {
-    const cells = row.split('\t');
-    if (cells.length < 12) continue;
-    const level = Number(cells[0]);
-    const [left, top, width, height] = cells.slice(6, 10).map(Number);
-    const box: BBox = { x0: left, y0: top, x1: left + width, y1: top + height };
-    if (level === 3) {
-      endLine();
-      paragraph = [];
-      paragraphs.push(paragraph);
-    } else if (level === 4) {
-      endLine();
-      line = { text: '', confidence: 0, bbox: box, words: [] };
-    } else if (level === 5 && line) {
-      const text = cells.slice(11).join('\t');
-      if (text.trim() !== '') line.words.push({ text, confidence: Number(cells[10]), bbox: box });
-    }
-  }
-  endLine();
-  const text = paragraphs
-    .filter((p) => p.length > 0)
-    .map((p) => p.map((l) => `${l}\n`).join(''))
-    .join('\n');
-  const words = lines.flatMap((l) => l.words.map((w) => w.confidence));
-  return { text, confidence: Math.round(mean(words)), lines, skew: 0 };
-}
-
-function mean(values: number[]): number {
-  return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
 }

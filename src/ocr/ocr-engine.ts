@@ -4,9 +4,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Worker as Thread } from 'node:worker_threads';
-import { createWorker, OEM, type Bbox, type Page, type PSM, type Worker } from 'tesseract.js';
+import { createWorker, OEM, type PSM, type Worker } from 'tesseract.js';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
-import type { BBox, OcrLine, OcrModel, OcrPage, OcrPageSegMode, Rotation } from './ocr-types.js';
+import type { OcrModel, OcrPage, OcrPageSegMode, Rotation } from './ocr-types.js';
+import { parseTsv } from './tsv.js';
 
 /**
  * An OCR result before the pool adds the image size. When Tesseract
@@ -193,10 +194,14 @@ export class OcrEngine implements TextEngine {
   recognize(image: Buffer): Promise<RecognizedText> {
     return this.track(async () => {
       const options = { rotateAuto: this.deskew };
-      const result = await this.worker.recognize(image, options, { text: true, blocks: true }).catch((data: unknown) => {
-        throw engineError(data);
+      // TSV rather than `blocks`: tesseract.js builds the blocks as objects down
+      // to every symbol, which cost 60-90 ms of CPU a receipt (about 9 %).
+      const { data } = await this.worker.recognize(image, options, { text: true, tsv: true }).catch((error: unknown) => {
+        throw engineError(error);
       });
-      return toRecognizedText(result.data);
+      // tesseract.js turned the image rotateRadians clockwise to straighten it.
+      const skew = -((data.rotateRadians ?? 0) * 180) / Math.PI;
+      return { ...parseTsv(data.tsv ?? ''), text: data.text, confidence: data.confidence, skew };
     });
   }
 
@@ -253,34 +258,4 @@ function engineError(data: unknown): Error {
     return new DocumentError(ErrorCode.CORRUPT_FILE, 'The OCR engine cannot read the image.');
   }
   return new AppError(ErrorCode.INTERNAL, `OCR engine failed: ${message}`);
-}
-
-// tesseract.js results hold back-references (block.page) and per-symbol data
-// that the service neither stores nor returns; only what it keeps is copied out,
-// so a result serialises as JSON and the engine's objects can be released.
-
-function bbox(b: Bbox): BBox {
-  return { x0: b.x0, y0: b.y0, x1: b.x1, y1: b.y1 };
-}
-
-/**
- * Flattens blocks → paragraphs → lines → words, keeping Tesseract's order and
- * dropping lines without words (layout artefacts).
- */
-function toRecognizedText(result: Page): RecognizedText {
-  const lines: OcrLine[] = [];
-  for (const block of result.blocks ?? []) {
-    for (const paragraph of block.paragraphs) {
-      for (const line of paragraph.lines) {
-        const words = line.words
-          .filter((word) => word.text.trim() !== '')
-          .map((word) => ({ text: word.text, confidence: word.confidence, bbox: bbox(word.bbox) }));
-        if (words.length === 0) continue;
-        lines.push({ text: line.text.trim(), confidence: line.confidence, bbox: bbox(line.bbox), words });
-      }
-    }
-  }
-  // tesseract.js turned the image rotateRadians clockwise to straighten it.
-  const skew = -((result.rotateRadians ?? 0) * 180) / Math.PI;
-  return { text: result.text, confidence: result.confidence, lines, skew };
 }
