@@ -147,7 +147,7 @@ describe('JobLifecycle on PostgreSQL and Redis', () => {
       const attempts = replicas.flatMap((replica) =>
         Array.from({ length: 10 }, () => {
           const id = randomUUID();
-          const fields = { fileName: null, mediaType: 'image/png', sizeBytes: 1, originalKey: `jobs/${id}/original`, options: {}, password: null };
+          const fields = { fileName: null, mediaType: 'image/png', sizeBytes: 1, originalKey: `jobs/${id}/original`, options: { ocr: 'auto' as const }, password: null };
           return replica.create({ id, ownerId: owner, ...fields }, 7);
         }),
       );
@@ -163,7 +163,7 @@ describe('JobLifecycle on PostgreSQL and Redis', () => {
     const owner = `nul-${randomUUID()}`;
     const upload = (password: string) => {
       const id = randomUUID();
-      const fields = { fileName: 'a.pdf', mediaType: 'application/pdf', sizeBytes: 10, originalKey: `jobs/${id}/original`, options: {} };
+      const fields = { fileName: 'a.pdf', mediaType: 'application/pdf', sizeBytes: 10, originalKey: `jobs/${id}/original`, options: { ocr: 'auto' as const } };
       return lifecycle.create({ id, ownerId: owner, ...fields, password });
     };
     const outcomes = await Promise.allSettled(['one', 'two', 'has\u0000nul', 'four'].map(upload));
