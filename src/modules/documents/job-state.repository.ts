@@ -30,7 +30,7 @@ export interface Transition {
 export class JobStateRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Uploads arriving together share one transaction: see {@link WriteBatcher}. */
+  /** Uploads arriving together share one statement and one commit: see {@link WriteBatcher}. */
   private readonly creates = new WriteBatcher<{ job: NewJob; maxUnfinished: number }, Job | null>((items) => this.createAll(items));
 
   /**
