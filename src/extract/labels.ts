@@ -15,7 +15,7 @@ export interface LabelHit {
  * spacing or punctuation OCR put between them ("TOTAL:", "Invoice #", "SUB-TOTAL").
  * Label text is escaped: it is data, not a pattern.
  */
-export function labelPattern(label: string): RegExp {
+function labelPattern(label: string): RegExp {
   let pattern = patterns.get(label);
   if (!pattern) {
     if (patterns.size >= MAX_CACHED_LABELS) patterns.clear();

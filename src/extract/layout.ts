@@ -106,7 +106,7 @@ export function confidenceOf(spans: Span[]): number {
   return words.length === 0 ? 0 : words.reduce((sum, w) => sum + w.confidence, 0) / words.length / 100;
 }
 
-export function union(boxes: BBox[]): BBox {
+function union(boxes: BBox[]): BBox {
   return {
     x0: Math.min(...boxes.map((b) => b.x0)),
     y0: Math.min(...boxes.map((b) => b.y0)),
@@ -115,9 +115,9 @@ export function union(boxes: BBox[]): BBox {
   };
 }
 
-export const centre = (b: BBox) => (b.y0 + b.y1) / 2;
+const centre = (b: BBox) => (b.y0 + b.y1) / 2;
 export const height = (b: BBox) => b.y1 - b.y0;
-export const width = (b: BBox) => b.x1 - b.x0;
+const width = (b: BBox) => b.x1 - b.x0;
 
 /** Lower-case letters and digits only: how labels and values are compared across OCR's spacing and punctuation. */
 export function key(text: string): string {

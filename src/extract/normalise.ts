@@ -1,7 +1,7 @@
 import type { FieldSpec } from './extraction.js';
 
 /** A value as a field's kind reads it; see {@link FieldKind} in extraction.ts. */
-export interface Normalised {
+interface Normalised {
   value: string | number;
   currency?: string;
 }

@@ -50,7 +50,7 @@ function nameLike(t: string): boolean {
  * under it, capitals, a large font, near the top). A name printed over two or
  * three rows is joined up.
  */
-export function vendorSpans(layout: Layout): Span[] {
+function vendorSpans(layout: Layout): Span[] {
   const rows = layout.rows[0] ?? [];
   if (rows.length === 0) return [];
   const typical = median(rows.map((r) => height(r.bbox)));
