@@ -16,7 +16,12 @@ import { boxPage, scoreKeys, toKey, writeKeys } from './sroie.mjs';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST = join(ROOT, 'dist');
 /** As the worker's defaults: OCR_DESKEW=true, the pool's PSM 6. */
-const POOL = { deskew: true };
+// The worker's defaults; BENCH_MODEL (fast | best_int) and BENCH_PSM try others.
+const POOL = {
+  deskew: true,
+  ...(process.env.BENCH_MODEL && { model: process.env.BENCH_MODEL }),
+  ...(process.env.BENCH_PSM && { psm: Number(process.env.BENCH_PSM) }),
+};
 const LIMITS = { maxPixels: 40_000_000, maxDimension: 20_000 };
 
 const corpus = process.env.OCRFLOW_CORPUS ?? resolve(ROOT, '../shared/corpus');
