@@ -205,7 +205,7 @@ const paired = (ref) => {
 for (const ref of rows.slice(1, 3)) {
   console.log(
     `\nocrflow / ${ref.name}: pages/s 1 core ${ratio('ocrflow', ref.key, 1)}, ${cores} cores ${ratio('ocrflow', ref.key, cores)}; ` +
-      `CPU per page ${cpuRatio('ocrflow', ref.key)}x less; CER ocrflow - CLI paired per page: ${paired(ref)}`,
+      `CPU seconds per page CLI / ocrflow ${cpuRatio('ocrflow', ref.key)}; CER ocrflow - CLI paired per page: ${paired(ref)}`,
   );
 }
 const same = (a, b) => runs[a].texts.filter((t, i) => t === runs[b].texts[i]).length;
