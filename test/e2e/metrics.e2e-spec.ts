@@ -78,9 +78,11 @@ describe('GET /metrics with ENABLE_METRICS=true, MODE=all', () => {
     expect(value(samples, 'ocrflow_job_wait_seconds_count')).toBe(1);
     expect(value(samples, 'ocrflow_job_wait_seconds_sum')).toBeGreaterThanOrEqual(0);
 
-    for (const stage of ['open', 'read', 'orientation', 'ocr', 'save']) {
+    for (const stage of ['open', 'read', 'ocr', 'save']) {
       expect(value(samples, 'ocrflow_pipeline_stage_duration_seconds_count', { stage }), stage).toBe(1);
     }
+    // An upright page read with confidence needs no orientation detection.
+    expect(value(samples, 'ocrflow_pipeline_stage_duration_seconds_count', { stage: 'orientation' })).toBeUndefined();
     expect(value(samples, 'ocrflow_pipeline_stage_duration_seconds_sum', { stage: 'ocr' })).toBeGreaterThan(0);
 
     expect(value(samples, 'ocrflow_pages_total', { source: 'ocr', status: 'succeeded' })).toBe(1);
