@@ -31,7 +31,10 @@ FROM node:24-bookworm-slim
 RUN apt-get update \
   && apt-get install -y --no-install-recommends tini \
   && rm -rf /var/lib/apt/lists/*
+# glibc keeps memory freed by ended threads (document readers, recycled OCR
+# engines) in per-thread arenas; two arenas give 100-125 MB back after large pages.
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     MODE=all \
     ARTIFACT_STORE_PATH=/app/data/artifacts
 WORKDIR /app
