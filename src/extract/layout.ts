@@ -1,4 +1,4 @@
-import type { BBox, OcrLine, OcrWord } from '../ocr/ocr-types.js';
+import { unionBoxes, type BBox, type OcrLine, type OcrWord } from '../ocr/ocr-types.js';
 import type { Evidence, ExtractPage } from './extraction.js';
 
 /**
@@ -76,7 +76,7 @@ function row(page: number, index: number, words: OcrWord[]): Row {
     starts.push(text.length);
     text += w.text;
   }
-  return { page, index, words: sorted, text, starts, bbox: union(sorted.map((w) => w.bbox)) };
+  return { page, index, words: sorted, text, starts, bbox: unionBoxes(sorted.map((w) => w.bbox)) };
 }
 
 /** The span of whole words covering `text.slice(start, end)` of a row. */
@@ -97,22 +97,13 @@ export function spanText(span: Span): string {
 
 /** The union of the boxes of several spans' words, on the page of the first. */
 export function evidenceOf(spans: Span[]): Evidence {
-  return { page: spans[0].row.page, bbox: union(spans.flatMap((s) => s.row.words.slice(s.from, s.to).map((w) => w.bbox))) };
+  return { page: spans[0].row.page, bbox: unionBoxes(spans.flatMap((s) => s.row.words.slice(s.from, s.to).map((w) => w.bbox))) };
 }
 
 /** Mean word confidence of the spans, 0–1. */
 export function confidenceOf(spans: Span[]): number {
   const words = spans.flatMap((s) => s.row.words.slice(s.from, s.to));
   return words.length === 0 ? 0 : words.reduce((sum, w) => sum + w.confidence, 0) / words.length / 100;
-}
-
-function union(boxes: BBox[]): BBox {
-  return {
-    x0: Math.min(...boxes.map((b) => b.x0)),
-    y0: Math.min(...boxes.map((b) => b.y0)),
-    x1: Math.max(...boxes.map((b) => b.x1)),
-    y1: Math.max(...boxes.map((b) => b.y1)),
-  };
 }
 
 const centre = (b: BBox) => (b.y0 + b.y1) / 2;

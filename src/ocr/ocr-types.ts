@@ -10,6 +10,11 @@ export interface BBox {
   y1: number;
 }
 
+/** The smallest box holding every one of `boxes` (at least one). */
+export function unionBoxes(boxes: BBox[]): BBox {
+  return boxes.reduce((u, b) => ({ x0: Math.min(u.x0, b.x0), y0: Math.min(u.y0, b.y0), x1: Math.max(u.x1, b.x1), y1: Math.max(u.y1, b.y1) }));
+}
+
 /** Clockwise rotation in degrees. */
 export type Rotation = 0 | 90 | 180 | 270;
 

@@ -4,7 +4,7 @@ import { createCanvas, type Canvas } from '@napi-rs/canvas';
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import sharp from 'sharp';
 import { DocumentError, ErrorCode } from '../common/app-error.js';
-import type { BBox, OcrLine } from '../ocr/ocr-types.js';
+import { unionBoxes, type BBox, type OcrLine } from '../ocr/ocr-types.js';
 import type { OpenDocument } from './open-document.js';
 import type { ImagePage, PageContent, ReaderOptions, TextLayerPage } from './document-types.js';
 
@@ -160,7 +160,7 @@ function textLayerPage(
   let text = '';
   const endLine = () => {
     if (words.length > 0) {
-      lines.push({ text: text.replace(/\s+/g, ' ').trim(), confidence: 100, bbox: union(words.map((w) => w.bbox)), words });
+      lines.push({ text: text.replace(/\s+/g, ' ').trim(), confidence: 100, bbox: unionBoxes(words.map((w) => w.bbox)), words });
     }
     words = [];
     text = '';
@@ -201,11 +201,3 @@ function runBox(item: TextItem, viewport: PageViewport, start: number, end: numb
   };
 }
 
-function union(boxes: BBox[]): BBox {
-  return {
-    x0: Math.min(...boxes.map((b) => b.x0)),
-    y0: Math.min(...boxes.map((b) => b.y0)),
-    x1: Math.max(...boxes.map((b) => b.x1)),
-    y1: Math.max(...boxes.map((b) => b.y1)),
-  };
-}
