@@ -3,7 +3,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import type { PageContent, ReaderOptions } from './document-types.js';
-import type { ReaderReply, ReaderRequest } from './reader-protocol.js';
+import type { ReaderOpen, ReaderReply, ReaderRequest } from './reader-protocol.js';
 
 /**
  * V8 heap the reader's thread may use. pdf.js keeps its parsed objects there;
@@ -18,9 +18,11 @@ interface Pending {
 
 /**
  * An uploaded document opened in a worker thread of its own, yielding its
- * pages one at a time. One thread per document: opening costs a thread start
- * (tens of milliseconds), and closing it returns everything that reading
- * allocated, which a long-lived process could not otherwise count on.
+ * pages one at a time. One thread per document: closing it returns
+ * everything that reading allocated, which a long-lived process could not
+ * otherwise count on. Starting a thread and loading its modules takes
+ * 80-110 ms, so the next document's thread is started as soon as one is
+ * taken, and waits unreferenced (it does not keep the process alive).
  */
 export class DocumentReader {
   private nextId = 1;
@@ -42,12 +44,7 @@ export class DocumentReader {
    *   PASSWORD_INCORRECT, or DOCUMENT_TOO_COMPLEX when reading it exhausts the thread's memory.
    */
   static open(data: Buffer, options: ReaderOptions): Promise<DocumentReader> {
-    const thread = new Worker(readerThreadFile(), {
-      workerData: { data, options },
-      resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB },
-      stdout: true, // pdf.js's own warnings must not reach the service's log stream raw
-    });
-    thread.stdout.resume();
+    const thread = takeThread();
     // Calls in flight, by id; 0 is the opening itself.
     const pending = new Map<number, Pending>();
     const failAll = (error: Error) => {
@@ -62,6 +59,7 @@ export class DocumentReader {
     });
     thread.on('error', (error: Error & { code?: string }) => failAll(threadError(error)));
     thread.on('exit', () => failAll(new AppError(ErrorCode.INTERNAL, 'The document reader stopped')));
+    thread.postMessage({ data, options } satisfies ReaderOpen);
     return new Promise<DocumentReader>((resolve, reject) => {
       pending.set(0, {
         resolve: (value) => {
@@ -91,6 +89,35 @@ export class DocumentReader {
     this.closed = true;
     await this.thread.terminate();
   }
+}
+
+let spare: Worker | undefined;
+
+/** The spare thread (a new one when there is none), and a new spare for the next document. */
+function takeThread(): Worker {
+  const thread = spare ?? startThread();
+  thread.off('exit', forgetSpare).off('error', ignoreSpareError).ref();
+  const next = startThread();
+  next.unref();
+  next.on('exit', forgetSpare).on('error', ignoreSpareError);
+  spare = next;
+  return thread;
+}
+
+function forgetSpare(this: Worker): void {
+  if (spare === this) spare = undefined;
+}
+
+/** A spare that fails to start ends; its 'exit' forgets it and the next document starts its own. */
+function ignoreSpareError(): void {}
+
+function startThread(): Worker {
+  const thread = new Worker(readerThreadFile(), {
+    resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB },
+    stdout: true, // pdf.js's own warnings must not reach the service's log stream raw
+  });
+  thread.stdout.resume();
+  return thread;
 }
 
 /**

@@ -1,4 +1,10 @@
-import type { PageContent } from './document-types.js';
+import type { PageContent, ReaderOptions } from './document-types.js';
+
+/** The first message a reader's thread gets: the document to open (answered as id 0). */
+export interface ReaderOpen {
+  data: Uint8Array;
+  options: ReaderOptions;
+}
 
 /** Asks the reader's thread for one page (1-based). */
 export interface ReaderRequest {

@@ -1,17 +1,17 @@
-// The reader's thread: opens one document and answers page requests until it
-// is terminated. Everything CPU-heavy about reading (pdf.js parsing and
+// The reader's thread: started ahead of need, it waits for one document (its
+// first message), opens it and answers page requests until it is terminated. Everything CPU-heavy about reading (pdf.js parsing and
 // rendering, the BMP decoder, PNG encoding) runs here, never on the event loop
 // that renews BullMQ's locks, and whatever it allocated goes when the thread ends.
-import { parentPort, workerData } from 'node:worker_threads';
+import { once } from 'node:events';
+import { parentPort } from 'node:worker_threads';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
-import type { ReaderOptions } from './document-types.js';
 import { openImage } from './image-document.js';
 import { sniffImageType } from './media-type.js';
 import type { OpenDocument } from './open-document.js';
-import { isPdf, type ReaderReply, type ReaderRequest } from './reader-protocol.js';
+import { isPdf, type ReaderOpen, type ReaderReply, type ReaderRequest } from './reader-protocol.js';
 
-const { data, options } = workerData as { data: Uint8Array; options: ReaderOptions };
 const port = parentPort!;
+const [{ data, options }] = (await once(port, 'message')) as [ReaderOpen];
 
 async function open(): Promise<OpenDocument> {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
