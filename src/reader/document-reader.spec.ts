@@ -53,15 +53,19 @@ describe('DocumentReader', () => {
   it('decodes a large BMP in its own thread, leaving the event loop free', async () => {
     const histogram = monitorEventLoopDelay({ resolution: 10 });
     histogram.enable();
+    const started = performance.now();
     const page = await withReader(bmp(6000, 6000), (reader) => reader.page(1)); // 36 MP, ~400 ms of JavaScript
+    const elapsed = performance.now() - started;
     histogram.disable();
     expect(page).toMatchObject({ kind: 'image', width: 6000, height: 6000 });
     // Right-sized for OCR: 12 MP at most, the same shape.
     if (page.kind !== 'image') throw new Error('expected an image page');
     expect(page.imageWidth * page.imageHeight).toBeLessThanOrEqual(12_000_000);
     expect(page.imageWidth).toBe(page.imageHeight);
-    // Timers kept firing: no single stall anywhere near the decode's length.
-    expect(histogram.max / 1e6).toBeLessThan(150);
+    // Timers kept firing: no single stall anywhere near the decode's length
+    // (decoded on this thread, one stall would last nearly all of it), however
+    // slow the machine is today.
+    expect(histogram.max / 1e6).toBeLessThan(elapsed / 2);
   });
 
   it('reads every page of a TIFF and only the first frame of other images', async () => {
