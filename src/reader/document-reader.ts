@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
+import { threadFile } from '../common/thread-file.js';
 import type { PageContent, ReaderOptions } from './document-types.js';
 import type { ReaderOpen, ReaderReply, ReaderRequest } from './reader-protocol.js';
 
@@ -120,16 +119,9 @@ function startThread(): Worker {
   return thread;
 }
 
-/**
- * The thread's entry file: compiled beside this module in `dist/`. Under the
- * test runner this module is the TypeScript source, which a worker thread
- * cannot load, so the compiled copy in `dist/` is used (the test script
- * builds first).
- */
+/** The thread's entry file. */
 export function readerThreadFile(): URL {
-  const beside = new URL('./reader.worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(beside))) return beside;
-  return pathToFileURL(fileURLToPath(beside).replace(/\/src\/reader\/reader\.worker\.js$/, '/dist/reader/reader.worker.js'));
+  return threadFile(new URL('./reader.worker.js', import.meta.url));
 }
 
 function toError(error: NonNullable<ReaderReply['error']>): Error {

@@ -1,32 +1,42 @@
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { threadFile } from '../../common/thread-file.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/config.js';
 import type { Extraction, ExtractionSchema, ExtractPage } from '../../extract/extraction.js';
-import { extractLocally } from '../../extract/local-extractor.js';
 import type { JobPage } from '../documents/job-state.repository.js';
 import type { PageText } from '../documents/job-result.js';
-import { LLM_EXTRACTOR } from './extraction.tokens.js';
-import { LlmUnavailableError, type LlmExtractor } from './llm-extractor.js';
+import type { extract, ExtractionRequest } from './extract.js';
+
+/** V8 heap an extraction's thread may use: a 500-page document's words fit many times over. */
+const THREAD_HEAP_MB = 256;
 
 /**
- * Extracts a schema's fields from a job's stored pages: with the LLM when one
- * is configured, falling back to the local extractor (with a note saying why)
- * while it is unavailable; locally otherwise.
+ * Extracts a schema's fields from a job's stored pages, in a thread of its
+ * own (see `extraction.worker.ts`): with the LLM when one is configured,
+ * falling back to the local extractor (with a note saying why) while it is
+ * unavailable; locally otherwise.
  */
 @Injectable()
 export class ExtractionService {
   private readonly logger = new Logger(ExtractionService.name);
 
-  constructor(@Inject(LLM_EXTRACTOR) private readonly llm: LlmExtractor | null) {}
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  async extract(schema: ExtractionSchema, rows: JobPage[], signal?: AbortSignal): Promise<Extraction> {
-    const pages = extractPages(rows);
-    if (!this.llm) return extractLocally(schema, pages);
+  async extract(schema: ExtractionSchema, rows: JobPage[]): Promise<Extraction> {
+    const request: ExtractionRequest = { schema, pages: extractPages(rows), llm: this.config.llm };
+    const thread = new Worker(threadFile(new URL('./extraction.worker.js', import.meta.url)), {
+      workerData: request,
+      resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB },
+    });
     try {
-      return await this.llm.extract(schema, pages, signal);
-    } catch (error) {
-      if (!(error instanceof LlmUnavailableError)) throw error;
-      this.logger.warn({ err: error }, 'LLM extractor unavailable; extracting locally');
-      const local = extractLocally(schema, pages);
-      return { ...local, notes: [`The LLM extractor was unavailable (${error.message}); the local extractor was used.`, ...local.notes] };
+      // `once` rejects on the thread's 'error' event (an exception, out of memory).
+      const [{ extraction, llmError }] = (await once(thread, 'message')) as [Awaited<ReturnType<typeof extract>>];
+      if (llmError) this.logger.warn({ reason: llmError }, 'LLM extractor unavailable; extracted locally');
+      return extraction;
+    } finally {
+      await thread.terminate();
     }
   }
 }
