@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mapLimit } from '../ocr/pages.mjs';
 import { boxPage, scoreKeys, toKey, writeKeys } from './sroie.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -56,21 +57,6 @@ const names = readdirSync(join(sroie, 'key'))
   .sort()
   .slice(0, limit);
 const cores = os.availableParallelism();
-
-/** Runs fn over items with at most n in flight; results in input order. */
-async function mapLimit(items, n, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i], i);
-      }
-    }),
-  );
-  return out;
-}
 
 // The worker's path for an image upload: prepareForOcr, then the pool. Orientation
 // detection is left out: the receipts are upright (it found all 25 so, see ocr-engine.service.ts).

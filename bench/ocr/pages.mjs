@@ -71,3 +71,18 @@ export function sroiePages(corpus, limit) {
     truth: sroieGtText(join(dir, 'box', `${id}.csv`)),
   }));
 }
+
+/** Runs fn over items with at most n in flight; returns results in input order. */
+export async function mapLimit(items, n, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i], i);
+      }
+    }),
+  );
+  return out;
+}

@@ -15,7 +15,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, makeTessdata, nativeOcr, nativeVersion } from './native.mjs';
-import { generatedPages, sroiePages } from './pages.mjs';
+import { generatedPages, mapLimit, sroiePages } from './pages.mjs';
 import { cer } from './score.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -52,21 +52,6 @@ const median = (xs) => {
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const mean = (xs) => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
-
-/** Runs fn over items with at most n in flight; returns results in input order. */
-async function mapLimit(items, n, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i], i);
-      }
-    }),
-  );
-  return out;
-}
 
 /** The service's setting for an OCR_* variable: its value in this environment, else the schema's default. */
 const setting = (key) => envSchema.shape[key].parse(process.env[key] || undefined);
