@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
 import { RedisService } from '../infra/redis/redis.service.js';
-import { LLM_EXTRACTOR } from '../modules/extraction/extraction.tokens.js';
-import type { LlmExtractor } from '../modules/extraction/llm-extractor.js';
+import { LlmExtractor } from '../modules/extraction/llm-extractor.js';
 
 const TIMEOUT_MS = 2_000;
 
@@ -15,12 +16,17 @@ const TIMEOUT_MS = 2_000;
  */
 @Injectable()
 export class HealthIndicators {
+  /** Absent without `LLM_BASE_URL`. */
+  private readonly llm?: LlmExtractor;
+
   constructor(
     private readonly health: HealthIndicatorService,
     private readonly prisma: PrismaService,
     private readonly redis: RedisService,
-    @Inject(LLM_EXTRACTOR) private readonly llm: LlmExtractor | null,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.llm = config.llm && new LlmExtractor(config.llm);
+  }
 
   /** The indicators to check: the LLM's only when one is configured. */
   get all() {

@@ -5,7 +5,7 @@ import type { Extraction } from '../../extract/extraction.js';
 import { documentText, type PageOutcome } from './job-result.js';
 import { JobEventBus } from './job-event-bus.js';
 import { JobEventType, TERMINAL_EVENTS } from './job-event.js';
-import { JobStateRepository, type Transition } from './job-state.repository.js';
+import { JobStateRepository, type JobPage, type Transition } from './job-state.repository.js';
 import type { Job, NewJob } from './jobs.repository.js';
 
 /**
@@ -64,9 +64,9 @@ export class JobLifecycle {
   /**
    * `RUNNING → SUCCEEDED`, or `PARTIAL` when some pages failed, or `FAILED`
    * (with the first page's code) when all did. Stores the document's text,
-   * and its fields when the job named a schema.
+   * and the fields `extract` finds in its pages when the job named a schema.
    */
-  async finish(id: string, fields?: Extraction): Promise<boolean> {
+  async finish(id: string, extract?: (pages: JobPage[]) => Promise<Extraction>): Promise<boolean> {
     const pages = await this.state.pages(id);
     const failed = pages.filter((page) => page.status === 'FAILED');
     const first = failed[0];
@@ -82,7 +82,7 @@ export class JobLifecycle {
         type: partial ? JobEventType.PARTIAL : JobEventType.SUCCEEDED,
         data: { pages: { total: pages.length, done: pages.length - failed.length, failed: failed.length } },
       },
-      result: { text, fields },
+      result: { text, fields: await extract?.(pages) },
     });
   }
 

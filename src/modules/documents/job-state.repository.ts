@@ -133,10 +133,9 @@ export class JobStateRepository {
     return this.prisma.jobPage.findMany({ where: { jobId: id }, orderBy: { number: 'asc' } });
   }
 
-  /** Replaces a finished job's fields (re-extraction); false when it has no result. */
-  async storeFields(id: string, fields: Extraction): Promise<boolean> {
-    const { count } = await this.prisma.jobResult.updateMany({ where: { jobId: id }, data: { fields: toJson(fields) } });
-    return count === 1;
+  /** Replaces a finished job's fields (re-extraction). */
+  async storeFields(id: string, fields: Extraction): Promise<void> {
+    await this.prisma.jobResult.updateMany({ where: { jobId: id }, data: { fields: toJson(fields) } });
   }
 
   /** The job's events after `seq`, oldest first. */

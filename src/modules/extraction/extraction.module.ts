@@ -1,20 +1,9 @@
 import { Module } from '@nestjs/common';
-import { APP_CONFIG } from '../../config/config.module.js';
-import type { AppConfig } from '../../config/config.js';
 import { ExtractionService } from './extraction.service.js';
-import { LLM_EXTRACTOR } from './extraction.tokens.js';
-import { LlmExtractor } from './llm-extractor.js';
 
-/** Field extraction, for the worker (after OCR), the API (re-extraction) and `/health`. */
+/** Field extraction, for the worker (after OCR) and the API (re-extraction). */
 @Module({
-  providers: [
-    {
-      provide: LLM_EXTRACTOR,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => (config.llm ? new LlmExtractor(config.llm) : null),
-    },
-    ExtractionService,
-  ],
-  exports: [LLM_EXTRACTOR, ExtractionService],
+  providers: [ExtractionService],
+  exports: [ExtractionService],
 })
 export class ExtractionModule {}

@@ -33,9 +33,9 @@ export class LlmUnavailableError extends Error {
 export class LlmExtractor {
   constructor(private readonly config: LlmConfig) {}
 
-  async extract(schema: ExtractionSchema, pages: ExtractPage[], signal?: AbortSignal): Promise<Extraction> {
+  async extract(schema: ExtractionSchema, pages: ExtractPage[]): Promise<Extraction> {
     const { prompt, truncated } = documentPrompt(pages, this.config.maxInputChars);
-    const answer = await this.complete(schema, prompt, signal);
+    const answer = await this.complete(schema, prompt);
     const notes = truncated ? [`The document was cut to ${this.config.maxInputChars} characters for the LLM.`] : [];
     const fields: Record<string, ExtractedField | null> = {};
     for (const spec of schema.fields) {
@@ -65,7 +65,7 @@ export class LlmExtractor {
   }
 
   /** One chat completion; retried once without `response_format` when the server rejects it. */
-  private async complete(schema: ExtractionSchema, prompt: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
+  private async complete(schema: ExtractionSchema, prompt: string): Promise<Record<string, unknown>> {
     const body = {
       model: this.config.model,
       temperature: 0,
@@ -75,13 +75,12 @@ export class LlmExtractor {
       ],
     };
     const structured = { ...body, response_format: { type: 'json_schema', json_schema: { name: 'fields', strict: true, schema: answerSchema(schema) } } };
-    const timeout = AbortSignal.timeout(this.config.timeoutMs);
     const post = (payload: object) =>
       this.request('chat/completions', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(payload),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        signal: AbortSignal.timeout(this.config.timeoutMs),
       });
     let response = await post(structured);
     if (response.status === 400) {

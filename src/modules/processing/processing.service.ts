@@ -14,7 +14,6 @@ import type { Job } from '../documents/jobs.repository.js';
 import { inOrder } from './page-pipeline.js';
 import { PageRecognizer } from './page-recognizer.js';
 import { ExtractionService } from '../extraction/extraction.service.js';
-import type { Extraction } from '../../extract/extraction.js';
 import { parseSchema } from '../../extract/schemas.js';
 
 /**
@@ -107,12 +106,8 @@ export class ProcessingService {
     } finally {
       await reader.close();
     }
-    await this.lifecycle.finish(job.id, options.schema === undefined ? undefined : await this.extractFields(job.id, options.schema));
+    const { schema } = options;
+    await this.lifecycle.finish(job.id, schema === undefined ? undefined : (pages) => this.extraction.extract(parseSchema(schema), pages));
     this.logger.log({ jobId: job.id, pages: reader.pageCount, ms: totals }, 'document processed');
-  }
-
-  /** The job's fields, from its stored pages; the schema was checked at upload, so a failure here is a bug. */
-  private async extractFields(jobId: string, schema: string): Promise<Extraction> {
-    return this.extraction.extract(parseSchema(schema), await this.state.pages(jobId));
   }
 }
