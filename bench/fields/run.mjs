@@ -16,10 +16,9 @@ import { boxPage, scoreKeys, toKey, writeKeys } from './sroie.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST = join(ROOT, 'dist');
-/** As the worker's defaults: OCR_DESKEW=true, the pool's PSM 6. */
-// The worker's defaults; BENCH_MODEL (fast | best_int) and BENCH_PSM try others.
+// The worker's defaults (OCR_DESKEW=true, the pool's PSM 6); BENCH_MODEL
+// (fast | best_int) and BENCH_PSM try others.
 const POOL = {
-  deskew: true,
   ...(process.env.BENCH_MODEL && { model: process.env.BENCH_MODEL }),
   ...(process.env.BENCH_PSM && { psm: Number(process.env.BENCH_PSM) }),
 };
@@ -58,16 +57,17 @@ const names = readdirSync(join(sroie, 'key'))
   .slice(0, limit);
 const cores = os.availableParallelism();
 
-// The worker's path for an image upload: prepareForOcr, then the pool. Orientation
-// detection is left out: the receipts are upright (it found all 25 so, see ocr-engine.service.ts).
+// The worker's path for an image upload: prepareForOcr (straightened, cut into a
+// band per engine as a one-page document is), then the pool. Orientation detection
+// is left out: the receipts are upright (it found all 25 so, see ocr-engine.service.ts).
 process.stderr.write(`OCR of ${names.length} receipts with ${cores} engines... `);
 const t0 = performance.now();
 const pool = await OcrPool.create({ ...POOL, size: cores });
 let ocrPages;
 try {
   ocrPages = await mapLimit(names, cores, async (name) => {
-    const prepared = await prepareForOcr(readFileSync(join(sroie, 'img', `${name}.jpg`)), LIMITS);
-    const page = await pool.recognize(prepared.image);
+    const prepared = await prepareForOcr(readFileSync(join(sroie, 'img', `${name}.jpg`)), LIMITS, { deskew: true, bands: cores });
+    const page = await pool.recognize(prepared.image, { bands: prepared.bands });
     return { number: 1, width: page.width, height: page.height, lines: page.lines };
   });
 } finally {

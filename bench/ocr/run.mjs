@@ -65,7 +65,7 @@ const SERVICE = {
   psm: 6,
 };
 const describe = (o) => (o.engine === 'native' ? 'native engine' : `tesseract.js ${o.model}`) +
-  `, PSM ${o.psm}${o.deskew && o.engine !== 'native' ? ', deskew' : ''}, max ${(o.maxPixels / 1e6).toFixed(0)} MP`;
+  `, PSM ${o.psm}${o.deskew ? ', deskew' : ''}, max ${(o.maxPixels / 1e6).toFixed(0)} MP`;
 
 // The CLIs get the PNG that prepareForOcr makes at full size: the CLI ignores
 // EXIF orientation, and decoding the JPEG itself would measure a different input.
@@ -89,16 +89,17 @@ async function timed(n, fn) {
 
 /** The service's path, from the uploaded bytes: prepareForOcr (right-sizing included), then the pool. */
 async function runOcrflow(engines, o) {
-  const pool = await OcrPool.create({ size: engines, engine: o.engine, model: o.model, psm: o.psm, deskew: o.deskew });
+  const pool = await OcrPool.create({ size: engines, engine: o.engine, model: o.model, psm: o.psm });
   try {
     // Untimed warm-up: a new engine's first page is 20-50 % slower, and a
     // long-running worker process has paid that long ago.
     const warm = await prepareForOcr(pages.at(-3).original, LIMITS);
     await Promise.all(Array.from({ length: engines }, () => pool.recognize(warm.image)));
-    // One page per engine at a time, as one job per engine would be.
+    // One page per engine at a time, as one job per engine would be; each a
+    // document of one page, which the service cuts into a band per engine.
     return await timed(engines, async (page) => {
-      const prepared = await prepareForOcr(page.original, LIMITS, { maxPixels: o.maxPixels });
-      return (await pool.recognize(prepared.image)).text;
+      const prepared = await prepareForOcr(page.original, LIMITS, { maxPixels: o.maxPixels, deskew: o.deskew, bands: engines });
+      return (await pool.recognize(prepared.image, { bands: prepared.bands })).text;
     });
   } finally {
     await pool.close();

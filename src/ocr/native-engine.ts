@@ -32,7 +32,6 @@ export function nativeTesseractAvailable(): boolean {
  *
  * `OMP_THREAD_LIMIT=1`: with its default OpenMP threads Tesseract 5.3 was 5-6
  * times slower on a 2-core machine; the pool runs one process per core instead.
- * Straightening (tesseract.js's `rotateAuto`) has no CLI switch: `skew` is 0.
  */
 export class NativeEngine implements TextEngine {
   jobs = 0;

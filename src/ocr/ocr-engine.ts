@@ -9,11 +9,7 @@ import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import type { OcrModel, OcrPage, OcrPageSegMode, Rotation } from './ocr-types.js';
 import { parseTsv } from './tsv.js';
 
-/**
- * An OCR result before the pool adds the image size. When Tesseract
- * straightened the image (`skew` not 0), boxes are in the straightened image's
- * pixels, turned `skew` degrees anticlockwise about the centre.
- */
+/** An OCR result before the pool adds the image size. */
 export type RecognizedText = Omit<OcrPage, 'width' | 'height'>;
 
 /** Everything an engine needs to start; resolved from `OcrPoolOptions` by the pool. */
@@ -27,8 +23,6 @@ export interface OcrEngineConfig {
    * Tesseract's legacy core with the `osd` model (OSD has no LSTM version).
    */
   purpose: 'text' | 'orientation';
-  /** See `OcrPoolOptions.deskew`. */
-  deskew: boolean;
 }
 
 /** Tesseract's orientation and script detection for one image. */
@@ -94,7 +88,6 @@ export class OcrEngine implements TextEngine {
   private constructor(
     private readonly worker: Worker,
     private readonly thread: Thread | undefined,
-    private readonly deskew: boolean,
   ) {
     // tesseract.js assigns `onerror`, which a Node worker thread ignores: without
     // these listeners an uncaught exception in the thread (a wasm abort, say)
@@ -167,7 +160,7 @@ export class OcrEngine implements TextEngine {
     try {
       const worker = await Promise.race([pending, failure, timeout]);
       starting = false;
-      const engine = new OcrEngine(worker, thread ?? (worker as unknown as { worker?: Thread }).worker, config.deskew);
+      const engine = new OcrEngine(worker, thread ?? (worker as unknown as { worker?: Thread }).worker);
       // debug_file: Tesseract's diagnostics ("Detected 39 diacritics", "Estimating
       // resolution") go to stdout otherwise, bypassing the service's logger.
       await worker.setParameters({ tessedit_pageseg_mode: String(config.psm) as PSM, debug_file: '/dev/null' });
@@ -193,15 +186,12 @@ export class OcrEngine implements TextEngine {
    */
   recognize(image: Buffer): Promise<RecognizedText> {
     return this.track(async () => {
-      const options = { rotateAuto: this.deskew };
       // TSV rather than `blocks`: tesseract.js builds the blocks as objects down
       // to every symbol, which cost 60-90 ms of CPU a receipt (about 9 %).
-      const { data } = await this.worker.recognize(image, options, { text: true, tsv: true }).catch((error: unknown) => {
+      const { data } = await this.worker.recognize(image, {}, { text: true, tsv: true }).catch((error: unknown) => {
         throw engineError(error);
       });
-      // tesseract.js turned the image rotateRadians clockwise to straighten it.
-      const skew = -((data.rotateRadians ?? 0) * 180) / Math.PI;
-      return { ...parseTsv(data.tsv ?? ''), text: data.text, confidence: data.confidence, skew };
+      return { ...parseTsv(data.tsv ?? ''), text: data.text, confidence: data.confidence };
     });
   }
 

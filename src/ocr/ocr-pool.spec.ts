@@ -92,6 +92,27 @@ describe('OcrPool', () => {
     expect(pool.engines).toBe(2);
   });
 
+  it('reads a page cut into bands on both engines as one page, boxes in the whole page', async () => {
+    const lines = ['Order 1001 placed', 'Receipt 2002 paid', 'Invoice 3003 due', 'Refund 5005 sent'];
+    const image = await render(lines);
+    const { width, height } = await sharp(image).metadata();
+    const whole = await pool.recognize(image);
+    const cut = Math.round(FONT_SIZE * 1.6 * 2.5); // between the second and third line
+    const bands = [
+      { top: 0, image: await sharp(image).extract({ left: 0, top: 0, width, height: cut }).png().toBuffer() },
+      { top: cut, image: await sharp(image).extract({ left: 0, top: cut, width, height: height - cut }).png().toBuffer() },
+    ];
+    const threadsBefore = pool.engines;
+    const page = await pool.recognize(image, { bands });
+
+    expect([page.width, page.height]).toEqual([width, height]);
+    expect(page.lines.map((line) => line.text)).toEqual(lines);
+    expect(page.text.split('\n').filter(Boolean)).toEqual(lines);
+    expect(page.lines.map((line) => line.bbox)).toEqual(whole.lines.map((line) => line.bbox));
+    expect(page.lines[2]!.bbox.y0).toBeGreaterThan(cut);
+    expect(pool.engines).toBe(threadsBefore);
+  });
+
   it('returns an empty page for a blank image', async () => {
     const blank = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#fff' } }).png().toBuffer();
     const page = await pool.recognize(blank);
@@ -105,6 +126,23 @@ describe('OcrPool', () => {
 });
 
 describe('OcrPool cancellation and failures', () => {
+  it('a band that fails stops the other bands of its page', async () => {
+    const recycled: string[] = [];
+    const pool = await OcrPool.create({ size: 2, onRecycle: (reason) => recycled.push(reason) });
+    try {
+      const bands = [
+        { top: 0, image: await busyPage() },
+        { top: 2000, image: Buffer.from('not an image') },
+      ];
+      await expect(pool.recognize(Buffer.alloc(0), { bands })).rejects.toMatchObject({ code: ErrorCode.CORRUPT_FILE });
+      // The busy band's engine was stopped rather than left reading a page that has failed.
+      await until(() => recycled.includes('aborted'));
+      expect(recycled).toEqual(['aborted']);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('abort stops the running recognition, and the engine is replaced', async () => {
     const recycled: string[] = [];
     const pool = await OcrPool.create({ size: 1, onRecycle: (reason) => recycled.push(reason) });

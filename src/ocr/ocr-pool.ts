@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import { modelLangPath, OcrEngine, osdLangPath, type DetectedOrientation, type OcrEngineConfig, type TextEngine } from './ocr-engine.js';
 import { NativeEngine } from './native-engine.js';
-import { mapBoxes, type BBox, type OcrPage, type OcrPoolOptions, type RecognizeOptions, type RecycleReason } from './ocr-types.js';
+import { mapBoxes, type OcrPage, type OcrPoolOptions, type RecognizeOptions, type RecycleReason } from './ocr-types.js';
 
 interface Waiter {
   resolve: (engine: TextEngine) => void;
@@ -75,7 +75,6 @@ export class OcrPool {
       psm: options.psm ?? 6,
       createTimeoutMs: positive('createTimeoutMs', options.createTimeoutMs ?? 30_000),
       purpose,
-      deskew: options.deskew ?? false,
     };
     if (options.engine === 'native' && purpose === 'orientation') throw new RangeError('OcrPool: orientation runs on tesseract.js only');
     const recognizeTimeoutMs = positive('recognizeTimeoutMs', options.recognizeTimeoutMs ?? 120_000);
@@ -97,17 +96,37 @@ export class OcrPool {
 
   /**
    * OCRs one page image, normally the PNG from `prepareForOcr`, on the next free
-   * engine. The recognition itself (not the wait for an engine) is limited to
-   * `recognizeTimeoutMs`.
+   * engine; with `bands`, each band on an engine of its own at the same time,
+   * put back together in order (see page-layout.ts). The recognition itself
+   * (not the wait for an engine) is limited to `recognizeTimeoutMs`.
    *
    * @throws DocumentError OCR_TIMEOUT when the recognition takes too long;
    *   the signal's reason (an AbortError) when aborted; AppError INTERNAL when the
    *   engine fails or the pool is closed.
    */
   async recognize(image: Buffer, opts: RecognizeOptions = {}): Promise<OcrPage> {
-    const { signal } = opts;
+    const { signal, bands = [] } = opts;
     signal?.throwIfAborted();
     this.assertOpen();
+    if (bands.length === 0) return this.read(image, signal);
+    // A band that fails stops the others: the page has failed either way.
+    const siblings = new AbortController();
+    const stop = signal ? AbortSignal.any([signal, siblings.signal]) : siblings.signal;
+    const parts = await Promise.all(
+      bands.map(async ({ top, image: band }) => {
+        const page = await this.read(band, stop).catch((error: unknown) => {
+          siblings.abort(error);
+          throw error;
+        });
+        return { ...page, top, lines: mapBoxes(page.lines, (b) => ({ ...b, y0: b.y0 + top, y1: b.y1 + top })) };
+      }),
+    );
+    const last = parts.at(-1)!;
+    return joinBands(parts, last.top + last.height);
+  }
+
+  /** One recognition on the next free engine. */
+  private async read(image: Buffer, signal?: AbortSignal): Promise<OcrPage> {
     // Header only, hence no pixel limit. autoOrient: tesseract.js applies an EXIF
     // orientation itself, so its boxes are in the oriented image's pixels. Read
     // while queueing (the queue is FIFO by call order), settled so that a
@@ -123,7 +142,7 @@ export class OcrPool {
       throw dimensions;
     }
     if (engine.largestImage !== null) engine.largestImage = Math.max(engine.largestImage, dimensions.width * dimensions.height);
-    return unskewed({ ...dimensions, ...(await this.run(engine, (e) => e.recognize(image), signal)) });
+    return { ...dimensions, ...(await this.run(engine, (e) => e.recognize(image), signal)) };
   }
 
   /**
@@ -295,27 +314,18 @@ export class OcrPool {
 }
 
 /**
- * Boxes read on the straightened image, turned back into the image's own
- * pixels: each corner rotated `skew` degrees clockwise about the centre, and
- * the box around them.
+ * Bands of one page read apart, as one reading: their lines in order, a blank
+ * line between their texts (as between blocks), the mean word confidence.
  */
-function unskewed(page: OcrPage): OcrPage {
-  if (page.skew === 0) return page;
-  const radians = (page.skew * Math.PI) / 180;
-  const [cos, sin] = [Math.cos(radians), Math.sin(radians)];
-  const [cx, cy] = [page.width / 2, page.height / 2];
-  const box = ({ x0, y0, x1, y1 }: BBox): BBox => {
-    const corners = [[x0, y0], [x1, y0], [x0, y1], [x1, y1]].map(([x, y]) => [
-      cx + (x - cx) * cos - (y - cy) * sin,
-      cy + (x - cx) * sin + (y - cy) * cos,
-    ]);
-    const clamp = (v: number, max: number) => Math.min(max, Math.max(0, Math.round(v)));
-    return {
-      x0: clamp(Math.min(...corners.map(([x]) => x)), page.width),
-      y0: clamp(Math.min(...corners.map(([, y]) => y)), page.height),
-      x1: clamp(Math.max(...corners.map(([x]) => x)), page.width),
-      y1: clamp(Math.max(...corners.map(([, y]) => y)), page.height),
-    };
+function joinBands(parts: OcrPage[], height: number): OcrPage {
+  const lines = parts.flatMap((part) => part.lines);
+  const words = lines.flatMap((line) => line.words);
+  return {
+    width: parts[0]!.width,
+    height,
+    // Each band's text ends with its last line's newline.
+    text: parts.map((part) => part.text).filter((text) => text.trim() !== '').join('\n'),
+    confidence: words.length === 0 ? 0 : Math.round(words.reduce((sum, word) => sum + word.confidence, 0) / words.length),
+    lines,
   };
-  return { ...page, lines: mapBoxes(page.lines, box) };
 }

@@ -53,12 +53,13 @@ export interface OcrPage {
   confidence: number;
   /** Every line of every block and paragraph, top to bottom as Tesseract ordered them. */
   lines: OcrLine[];
-  /**
-   * Clockwise degrees the text stood tilted in the image, which Tesseract
-   * straightened before reading (pool option `deskew`); 0 when not asked or
-   * under 0.3 degrees. Boxes are in the image's own pixels either way.
-   */
-  skew: number;
+}
+
+/** Full-width rows of a page image, cut out as an image of their own. */
+export interface ImageBand {
+  /** The page row the band starts at. */
+  top: number;
+  image: Buffer;
 }
 
 /**
@@ -81,8 +82,7 @@ export interface OcrPoolOptions {
   size: number;
   /**
    * Default `tesseractjs`. `native` runs the installed `tesseract` binary with
-   * its own model (`langPath` and `model` do not apply) and never straightens
-   * (`deskew` does not apply); text pools only.
+   * its own model (`langPath` and `model` do not apply); text pools only.
    */
   engine?: OcrEngineKind;
   /** tesseract.js's model when `langPath` is not given. Default `fast`. */
@@ -114,15 +114,6 @@ export interface OcrPoolOptions {
    * likely to have grown). Default: never.
    */
   recycleAboveRssBytes?: number;
-  /**
-   * Straighten slightly tilted text before reading. Measured: a page scanned
-   * 1.9 degrees askew read at 38.9 % CER without and 1.0 % with. Its cost:
-   * tesseract.js measures the angle by finding the lines at PSM 3 and, unless
-   * the pool runs PSM 3 itself, starts the page over; with the fast model at
-   * PSM 6 the 25 SROIE receipts took 0.81 against 0.67 s of CPU each (median
-   * CER 10.5 % against 10.9 %). Default false. Not for the native engine.
-   */
-  deskew?: boolean;
   /** `orientation`: engines for {@link OcrPool.detectOrientation} (legacy core, `osd` model). Default `text`. */
   purpose?: 'text' | 'orientation';
   /** Longest the creation of one engine may take. Default 30000 ms. */
@@ -152,4 +143,9 @@ export interface RecognizeOptions {
    * DOMException unless the caller gave another).
    */
   signal?: AbortSignal;
+  /**
+   * The image cut into bands, read instead of it, each on an engine of its
+   * own at the same time; boxes are in the whole image's pixels. Default: none.
+   */
+  bands?: ImageBand[];
 }

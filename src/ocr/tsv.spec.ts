@@ -23,7 +23,6 @@ describe('parseTsv', () => {
     expect(parseTsv(tsv)).toEqual({
       text: 'Total 42.00\n\nThanks\n',
       confidence: 80,
-      skew: 0,
       lines: [
         {
           text: 'Total 42.00',

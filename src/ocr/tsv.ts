@@ -49,7 +49,7 @@ export function parseTsv(tsv: string): RecognizedText {
     .map((p) => p.map((l) => `${l}\n`).join(''))
     .join('\n');
   const words = lines.flatMap((l) => l.words.map((w) => w.confidence));
-  return { text, confidence: Math.round(mean(words)), lines, skew: 0 };
+  return { text, confidence: Math.round(mean(words)), lines };
 }
 
 function mean(values: number[]): number {

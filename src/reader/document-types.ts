@@ -1,5 +1,6 @@
 import type { OcrLine } from '../ocr/ocr-types.js';
 import type { ImageLimits } from './image-decoder.js';
+import type { ImageBand } from '../ocr/ocr-types.js';
 
 /** How a document is opened and its pages turned into text or OCR input. */
 export interface ReaderOptions {
@@ -17,6 +18,14 @@ export interface ReaderOptions {
    * grows to fit the largest image it has seen and never shrinks.
    */
   ocrMaxPixels: number;
+  /** Measure each OCR page's tilt and straighten it (`OCR_DESKEW`). */
+  deskew: boolean;
+  /**
+   * A document of one page is split into up to this many bands at blank rows,
+   * read by that many OCR engines at once (pages of longer documents already
+   * are). 1: never split.
+   */
+  ocrBands: number;
 }
 
 /** A page whose text came from the PDF's own text layer: exact, no OCR. */
@@ -37,11 +46,18 @@ export interface TextLayerPage {
 export interface ImagePage {
   kind: 'image';
   number: number;
-  /** PNG of the page, orientation (EXIF, TIFF tag, PDF /Rotate) applied, alpha flattened onto white. */
+  /**
+   * PNG of the page, orientation (EXIF, TIFF tag, PDF /Rotate) applied, alpha
+   * flattened onto white, straightened by `skew`.
+   */
   image: Buffer;
   /** Size of `image` in pixels. */
   imageWidth: number;
   imageHeight: number;
+  /** Clockwise degrees the text stood tilted; `image` is turned back by as much about its centre. */
+  skew: number;
+  /** `image` cut at blank rows into parts that may be OCRed apart and at the same time; none when it is read whole. */
+  bands: ImageBand[];
   /**
    * Size of the page in the pixels results are reported in: the original
    * image's (after orientation), or the PDF page's at `dpi`. Larger than the

@@ -23,7 +23,12 @@ export async function openImage(data: Buffer, mediaType: ImageMediaType, options
     mediaType,
     pageCount,
     page: async (number) => {
-      const prepared = await prepareForOcr(data, options.image, { page: number - 1, maxPixels: options.ocrMaxPixels });
+      const prepared = await prepareForOcr(data, options.image, {
+        page: number - 1,
+        maxPixels: options.ocrMaxPixels,
+        deskew: options.deskew,
+        bands: pageCount === 1 ? options.ocrBands : 1,
+      });
       return {
         kind: 'image',
         number,
@@ -32,6 +37,8 @@ export async function openImage(data: Buffer, mediaType: ImageMediaType, options
         imageHeight: prepared.height,
         width: prepared.sourceWidth,
         height: prepared.sourceHeight,
+        skew: prepared.skew,
+        bands: prepared.bands,
       };
     },
   };

@@ -2,9 +2,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createCanvas, type Canvas } from '@napi-rs/canvas';
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
-import sharp from 'sharp';
 import { DocumentError, ErrorCode } from '../common/app-error.js';
 import { unionBoxes, type BBox, type OcrLine } from '../ocr/ocr-types.js';
+import { encodeForOcr, type LayoutOptions } from './image-decoder.js';
 import type { OpenDocument } from './open-document.js';
 import type { ImagePage, PageContent, ReaderOptions, TextLayerPage } from './document-types.js';
 
@@ -85,7 +85,8 @@ export async function openPdf(data: Uint8Array, options: ReaderOptions): Promise
         throw new DocumentError(ErrorCode.CORRUPT_FILE, `Page ${number} of the PDF cannot be read.`);
       });
       try {
-        return await readPage(page, number, options, canvasOf);
+        const layout = { deskew: options.deskew, bands: doc.numPages === 1 ? options.ocrBands : 1 };
+        return await readPage(page, number, options, layout, canvasOf);
       } finally {
         page.cleanup();
       }
@@ -95,7 +96,13 @@ export async function openPdf(data: Uint8Array, options: ReaderOptions): Promise
 
 type CanvasOf = (width: number, height: number) => Canvas;
 
-async function readPage(page: PDFPageProxy, number: number, options: ReaderOptions, canvasOf: CanvasOf): Promise<PageContent> {
+async function readPage(
+  page: PDFPageProxy,
+  number: number,
+  options: ReaderOptions,
+  layout: LayoutOptions,
+  canvasOf: CanvasOf,
+): Promise<PageContent> {
   const { dpi, maxPagePixels } = options.pdf;
   const viewport = page.getViewport({ scale: dpi / 72 });
   const width = Math.round(viewport.width);
@@ -114,7 +121,7 @@ async function readPage(page: PDFPageProxy, number: number, options: ReaderOptio
       `Page ${number} is ${width}x${height} pixels at ${dpi} dpi; at most ${maxPagePixels} pixels are rendered.`,
     );
   }
-  return renderPage(page, { number, width, height, dpi }, options.ocrMaxPixels, canvasOf);
+  return renderPage(page, { number, width, height, dpi }, { ...layout, maxPixels: options.ocrMaxPixels }, canvasOf);
 }
 
 /**
@@ -124,7 +131,7 @@ async function readPage(page: PDFPageProxy, number: number, options: ReaderOptio
 async function renderPage(
   page: PDFPageProxy,
   size: { number: number; width: number; height: number; dpi: number },
-  maxPixels: number,
+  { maxPixels, ...layout }: LayoutOptions & { maxPixels: number },
   canvasOf: CanvasOf,
 ): Promise<ImagePage> {
   const fit = Math.min(1, Math.sqrt(maxPixels / (size.width * size.height)));
@@ -140,8 +147,8 @@ async function renderPage(
   // libvips at zlib level 1 (as prepareForOcr does) in 344 ms instead of 864 ms
   // for an A4 page at 300 dpi; PNG encoding was two thirds of the reader's CPU.
   const { width, height } = canvas;
-  const image = await sharp(canvas.data(), { raw: { width, height, channels: 4 } }).removeAlpha().png({ compressionLevel: 1 }).toBuffer();
-  return { kind: 'image', ...size, image, imageWidth: canvas.width, imageHeight: canvas.height };
+  const ocr = await encodeForOcr({ data: canvas.data(), width, height, channels: 4 }, layout);
+  return { kind: 'image', ...size, image: ocr.image, imageWidth: width, imageHeight: height, skew: ocr.skew, bands: ocr.bands };
 }
 
 /**

@@ -6,6 +6,7 @@ import { waitForJob, type ApiClient } from '../support/client.js';
 import { encryptPdf, longPdf, multiPageTiff, scannedPdf, textPdf } from '../support/documents.js';
 import { createTestEnv, token, type TestEnv } from '../support/harness.js';
 import { textImage } from '../support/images.js';
+import { encodeForOcr } from '../../src/reader/image-decoder.js';
 
 const words = (page: any): any[] => page.lines.flatMap((line: any) => line.words);
 const squash = (text: string) => text.replace(/\s+/g, ' ').trim();
@@ -257,5 +258,26 @@ describe('the pages of one document in parallel (MODE=all, two OCR engines)', ()
       [id],
     );
     expect(busy).toBeGreaterThan(window!.ms);
+  });
+
+  it('reads a long single page in bands on both engines: every line once, in order, boxes on the page', async () => {
+    const lines = Array.from({ length: 24 }, (_, i) => `Item ${i + 1} Widget ${300 + i} at ${i + 1}.50 EUR`);
+    const image = await textImage(lines);
+    // The page is one the reader cuts in two, so this is the banded path.
+    const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { bands } = await encodeForOcr({ data, width: info.width, height: info.height, channels: info.channels }, { bands: 2 });
+    expect(bands).toHaveLength(2);
+
+    const { id } = await paula.submit(image, 'long.png');
+    expect(await waitForJob(paula, id)).toMatchObject({ status: 'SUCCEEDED' });
+    const { body: results } = await paula.json(`/jobs/${id}/results`);
+    const [page] = results.pages;
+    expect(page.lines.map((line: any) => line.text)).toEqual(lines);
+    expect(squash(page.text)).toBe(squash(lines.join(' ')));
+    // textImage puts line i's baseline at y = 100 + 80 i.
+    page.lines.forEach((line: any, i: number) => {
+      expect(line.bbox.y1, line.text).toBeGreaterThan(100 + 80 * i - 5);
+      expect(line.bbox.y0, line.text).toBeLessThan(100 + 80 * i);
+    });
   });
 });

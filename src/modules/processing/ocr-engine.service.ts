@@ -58,7 +58,6 @@ export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
         model: ocr.model,
         recycleAbovePixels: ocr.recycleAbovePixels,
         recycleAboveRssBytes: ocr.recycleAboveRssBytes,
-        deskew: ocr.deskew,
         onRecycle: recycled('text'),
       }),
       // Fed samples of at most ORIENTATION_MAX_PIXELS, so its heap stays small.

@@ -40,7 +40,8 @@ export class PageRecognizer {
       // Most pages are upright and read with confidence: orientation detection
       // (0.27 s of CPU a receipt, a third of its OCR) runs only for a page
       // whose reading as it is was unsure, and the page is read again if turned.
-      let page = await this.ocr.recognize(content.image, { signal });
+      // Bands, when the reader cut the page into some, are read on as many engines at once.
+      let page = await this.ocr.recognize(content.image, { signal, bands: content.bands });
       timings.ocr = lap();
       let rotation: Rotation = 0;
       if (page.confidence < UPRIGHT_CONFIDENCE) {
@@ -52,14 +53,40 @@ export class PageRecognizer {
           timings.ocr += lap();
         }
       }
-      const result = scaled(page, content.width / content.imageWidth);
-      return { number, status: 'SUCCEEDED', source: 'ocr', rotation, result: { ...result, dpi: content.dpi }, timings };
+      const result = scaled(unskewed(page, content.skew), content.width / content.imageWidth);
+      return { number, status: 'SUCCEEDED', source: 'ocr', rotation, result: { ...result, skew: content.skew, dpi: content.dpi }, timings };
     } catch (error) {
       if (!(error instanceof DocumentError)) throw error;
       timings.failed = lap();
       return { number, status: 'FAILED', error: { code: error.code, message: error.message }, timings };
     }
   }
+}
+
+/**
+ * Boxes read on the straightened image, turned back into the page's own
+ * pixels: each corner rotated `skew` degrees clockwise about the centre, and
+ * the box around them.
+ */
+function unskewed(page: OcrPage, skew: number): OcrPage {
+  if (skew === 0) return page;
+  const radians = (skew * Math.PI) / 180;
+  const [cos, sin] = [Math.cos(radians), Math.sin(radians)];
+  const [cx, cy] = [page.width / 2, page.height / 2];
+  const box = ({ x0, y0, x1, y1 }: BBox): BBox => {
+    const corners = [[x0, y0], [x1, y0], [x0, y1], [x1, y1]].map(([x, y]) => [
+      cx + (x! - cx) * cos - (y! - cy) * sin,
+      cy + (x! - cx) * sin + (y! - cy) * cos,
+    ]);
+    const clamp = (v: number, max: number) => Math.min(max, Math.max(0, Math.round(v)));
+    return {
+      x0: clamp(Math.min(...corners.map(([x]) => x!)), page.width),
+      y0: clamp(Math.min(...corners.map(([, y]) => y!)), page.height),
+      x1: clamp(Math.max(...corners.map(([x]) => x!)), page.width),
+      y1: clamp(Math.max(...corners.map(([, y]) => y!)), page.height),
+    };
+  };
+  return { ...page, lines: mapBoxes(page.lines, box) };
 }
 
 function stopwatch(): () => number {
@@ -75,8 +102,7 @@ function stopwatch(): () => number {
 /** OCR output of a right-sized image, in the pixels of the page it came from. */
 function scaled(page: OcrPage, factor: number): PageText {
   const { width, height, text, confidence, lines } = page;
-  const skew = Math.round(page.skew * 100) / 100;
-  if (factor === 1) return { width, height, text, confidence, skew, lines };
+  if (factor === 1) return { width, height, text, confidence, lines };
   const box = (b: BBox): BBox => ({
     x0: Math.round(b.x0 * factor),
     y0: Math.round(b.y0 * factor),
@@ -88,7 +114,6 @@ function scaled(page: OcrPage, factor: number): PageText {
     height: Math.round(height * factor),
     text,
     confidence,
-    skew,
     lines: mapBoxes(lines, box),
   };
 }

@@ -76,6 +76,8 @@ export class ProcessingService {
       image: limits.image,
       pdf: limits.pdf,
       ocrMaxPixels: limits.ocrMaxPixels,
+      deskew: this.config.ocr.deskew,
+      ocrBands: this.config.ocr.workers,
     });
     const totals: Record<string, number> = { open: Math.round(performance.now() - started), save: 0 };
     this.metrics?.documentOpened(totals.open);
