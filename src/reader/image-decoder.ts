@@ -264,27 +264,34 @@ export async function encodeForOcr(raw: RawImage, { deskew = false, bands = 1 }:
   if (!deskew && bands <= 1) return { image: await png(pixels(raw)), width, height, skew: 0, bands: [] };
 
   const scale = Math.min(1, LAYOUT_WIDTH / width);
+  // Scaled down first and made grey in JavaScript: libvips's greyscale goes
+  // through colour management and took 62 ms on an A4 scan, the copy 9 ms.
   const small = await pixels(raw)
-    .resize({ width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)), fit: 'fill' })
-    .greyscale()
+    .resize({ width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)), fit: 'fill', kernel: 'linear' })
     .raw()
     .toBuffer({ resolveWithObject: true });
-  const layout = measureLayout({ data: small.data, width: small.info.width, height: small.info.height }, small.info.height / height, { deskew, bands });
-  let straight = raw;
+  const grey = luma(small.data, small.info.channels);
+  const layout = measureLayout({ data: grey, width: small.info.width, height: small.info.height }, small.info.height / height, { deskew, bands });
+  // Turned about its centre onto a larger canvas; the page is the middle of it.
+  let source = raw;
+  let [left, top] = [0, 0];
   if (layout.skew !== 0) {
     const turned = await pixels(raw).rotate(-layout.skew, { background: '#ffffff' }).raw().toBuffer({ resolveWithObject: true });
-    const { info } = turned;
-    const left = Math.floor((info.width - width) / 2);
-    const top = Math.floor((info.height - height) / 2);
-    const { data, info: cut } = await pixels({ data: turned.data, width: info.width, height: info.height, channels: info.channels })
-      .extract({ left, top, width, height })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    straight = { data, width, height, channels: cut.channels };
+    source = { data: turned.data, width: turned.info.width, height: turned.info.height, channels: turned.info.channels };
+    [left, top] = [Math.floor((source.width - width) / 2), Math.floor((source.height - height) / 2)];
   }
+  const rows = (y0: number, y1: number) => png(pixels(source).extract({ left, top: top + y0, width, height: y1 - y0 }));
   const [image, ...parts] = await Promise.all([
-    png(pixels(straight)),
-    ...(layout.bands.length > 1 ? layout.bands.map(({ y0, y1 }) => png(pixels(straight).extract({ left: 0, top: y0, width, height: y1 - y0 }))) : []),
+    rows(0, height),
+    ...(layout.bands.length > 1 ? layout.bands.map(({ y0, y1 }) => rows(y0, y1)) : []),
   ]);
   return { image: image!, width, height, skew: layout.skew, bands: parts.map((part, i) => ({ top: layout.bands[i]!.y0, image: part })) };
+}
+
+/** One byte of brightness per pixel (Rec. 601 weights) from 1, 3 or 4 channels. */
+function luma(data: Buffer, channels: number): Uint8Array {
+  if (channels === 1) return data;
+  const out = new Uint8Array(data.length / channels);
+  for (let i = 0, j = 0; i < out.length; i++, j += channels) out[i] = (data[j]! * 77 + data[j + 1]! * 150 + data[j + 2]! * 29) >> 8;
+  return out;
 }
