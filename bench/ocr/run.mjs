@@ -74,7 +74,7 @@ const sameModel = makeTessdata(modelLangPath(SERVICE.model));
 const prepMs = [];
 for (const [i, page] of pages.entries()) {
   const t0 = performance.now();
-  const prepared = await prepareForOcr(page.original, LIMITS, { maxPixels: SERVICE.maxPixels });
+  await prepareForOcr(page.original, LIMITS, { maxPixels: SERVICE.maxPixels, deskew: SERVICE.deskew, bands: cores });
   prepMs.push(performance.now() - t0);
   page.file = join(work, `${i}.png`);
   writeFileSync(page.file, (await prepareForOcr(page.original, LIMITS)).image);
