@@ -21,9 +21,9 @@ export interface ReaderOptions {
   /** Measure each OCR page's tilt and straighten it (`OCR_DESKEW`). */
   deskew: boolean;
   /**
-   * A document of one page is split into up to this many bands at blank rows,
-   * read by that many OCR engines at once (pages of longer documents already
-   * are). 1: never split.
+   * A document of one page is split into this many bands at blank rows, read
+   * by that many OCR engines at once (pages of longer documents already are).
+   * Any page over `MAX_BAND_PIXELS` is cut into bands too (see image-decoder.ts).
    */
   ocrBands: number;
 }

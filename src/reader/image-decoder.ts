@@ -51,7 +51,10 @@ export interface PreparedImage extends OcrImage {
 export interface LayoutOptions {
   /** Measure the text's tilt and straighten it. Default false. */
   deskew?: boolean;
-  /** Split the page into up to this many bands at blank rows. Default 1 (no split). */
+  /**
+   * Split the page into this many bands at blank rows, where they allow;
+   * a page over {@link MAX_BAND_PIXELS} is cut into more. Default 1.
+   */
   bands?: number;
 }
 
@@ -70,6 +73,15 @@ export interface RawImage {
   height: number;
   channels: 1 | 2 | 3 | 4;
 }
+
+/**
+ * A page with more pixels than this is cut into bands in any document: a
+ * tesseract.js engine's heap grows to fit the largest image it reads and never
+ * shrinks, and an A4 page at 300 dpi (8.7 MP) read whole grew each engine by
+ * about 200 MB and, being over OCR_RECYCLE_ABOVE_PIXELS (8 MP by default),
+ * had it replaced after every page.
+ */
+export const MAX_BAND_PIXELS = 5_000_000;
 
 /**
  * The tilt and bands are measured on a copy at most this wide: lines of text
@@ -251,7 +263,7 @@ export async function prepareForOcr(
  * copy (see page-layout.ts): straightened when `deskew` finds the text tilted
  * (turned about its centre and cut back to its own size, as tesseract.js's
  * `rotateAuto` did, so boxes map back by turning them about the centre), and
- * split into `bands` where blank rows allow, each band a PNG of its own.
+ * split into bands where blank rows allow, each band a PNG of its own.
  *
  * Bands are cut here rather than read as rectangles of the whole image:
  * tesseract.js 7 read some full-width rectangles as noise (the top half of a
@@ -259,9 +271,10 @@ export async function prepareForOcr(
  */
 export async function encodeForOcr(raw: RawImage, { deskew = false, bands = 1 }: LayoutOptions = {}): Promise<OcrImage> {
   const { width, height } = raw;
+  const parts = Math.max(bands, Math.ceil((width * height) / MAX_BAND_PIXELS));
   const pixels = (image: RawImage) => sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } }).removeAlpha();
   const png = (pipeline: Sharp) => pipeline.png({ compressionLevel: 1 }).toBuffer();
-  if (!deskew && bands <= 1) return { image: await png(pixels(raw)), width, height, skew: 0, bands: [] };
+  if (!deskew && parts <= 1) return { image: await png(pixels(raw)), width, height, skew: 0, bands: [] };
 
   const scale = Math.min(1, LAYOUT_WIDTH / width);
   // Scaled down first and made grey in JavaScript: libvips's greyscale goes
@@ -271,7 +284,7 @@ export async function encodeForOcr(raw: RawImage, { deskew = false, bands = 1 }:
     .raw()
     .toBuffer({ resolveWithObject: true });
   const grey = luma(small.data, small.info.channels);
-  const layout = measureLayout({ data: grey, width: small.info.width, height: small.info.height }, small.info.height / height, { deskew, bands });
+  const layout = measureLayout({ data: grey, width: small.info.width, height: small.info.height }, small.info.height / height, { deskew, bands: parts });
   // Turned about its centre onto a larger canvas; the page is the middle of it.
   let source = raw;
   let [left, top] = [0, 0];
@@ -281,11 +294,11 @@ export async function encodeForOcr(raw: RawImage, { deskew = false, bands = 1 }:
     [left, top] = [Math.floor((source.width - width) / 2), Math.floor((source.height - height) / 2)];
   }
   const rows = (y0: number, y1: number) => png(pixels(source).extract({ left, top: top + y0, width, height: y1 - y0 }));
-  const [image, ...parts] = await Promise.all([
+  const [image, ...cut] = await Promise.all([
     rows(0, height),
     ...(layout.bands.length > 1 ? layout.bands.map(({ y0, y1 }) => rows(y0, y1)) : []),
   ]);
-  return { image: image!, width, height, skew: layout.skew, bands: parts.map((part, i) => ({ top: layout.bands[i]!.y0, image: part })) };
+  return { image: image!, width, height, skew: layout.skew, bands: cut.map((band, i) => ({ top: layout.bands[i]!.y0, image: band })) };
 }
 
 /** One byte of brightness per pixel (Rec. 601 weights) from 1, 3 or 4 channels. */

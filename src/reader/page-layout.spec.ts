@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { textImage } from '../../test/support/images.js';
-import { encodeForOcr, type RawImage } from './image-decoder.js';
+import { encodeForOcr, MAX_BAND_PIXELS, type RawImage } from './image-decoder.js';
 import { measureLayout, otsu, type GreyImage } from './page-layout.js';
 
 const LINES = Array.from({ length: 24 }, (_, i) => `Line ${i + 1}: 2 x Widget ${100 + i} at 4.50 EUR`);
@@ -92,6 +92,18 @@ describe('encodeForOcr', () => {
     const heights = await Promise.all(ocr.bands.map(async (b) => (await sharp(b.image).metadata()).height));
     expect(heights.reduce((a, b) => a + b, 0)).toBe(input.height);
     expect(ocr.bands[1]!.top).toBe(heights[0]);
+  });
+
+  it('cuts a page over MAX_BAND_PIXELS into bands even when none are asked for', async () => {
+    const lines = Array.from({ length: 40 }, (_, i) => `Line ${i + 1} of an A4 page read at 300 dpi`);
+    const input = await raw(await textImage(lines, { width: 2800 }));
+    expect(input.width * input.height).toBeGreaterThan(MAX_BAND_PIXELS);
+    const ocr = await encodeForOcr(input);
+    expect(ocr.bands.length).toBe(Math.ceil((input.width * input.height) / MAX_BAND_PIXELS));
+    for (const band of ocr.bands) {
+      const { width, height } = await sharp(band.image).metadata();
+      expect(width * height).toBeLessThanOrEqual(MAX_BAND_PIXELS);
+    }
   });
 
   it('does nothing but encode when neither is asked for', async () => {

@@ -268,7 +268,7 @@ describe('the pages of one document in parallel (MODE=all, two OCR engines)', ()
     const { bands } = await encodeForOcr({ data, width: info.width, height: info.height, channels: info.channels }, { bands: 2 });
     expect(bands).toHaveLength(2);
 
-    const { id } = await paula.submit(image, 'long.png');
+    const { id } = await paula.submit(image, { fileName: 'long.png' });
     expect(await waitForJob(paula, id)).toMatchObject({ status: 'SUCCEEDED' });
     const { body: results } = await paula.json(`/jobs/${id}/results`);
     const [page] = results.pages;
