@@ -6,6 +6,8 @@
 //   BENCH_SECONDS=5 BENCH_CONNECTIONS=20 node bench/upload/run.mjs
 //   BENCH_LIMITERS=off node bench/upload/run.mjs          (IP rate limit and quotas off, as measured before)
 //   BENCH_CPU_PROF=/tmp/prof node bench/upload/run.mjs   (then: node bench/upload/profile.mjs /tmp/prof/*.cpuprofile)
+//   BENCH_DIST=bench/results/dist-before node bench/upload/run.mjs   (another build, for A/B runs taken in turn)
+//   BENCH_ARTIFACTS=/dev/shm node bench/upload/run.mjs   (where the artifact store goes; default the OS temp folder)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -29,6 +31,8 @@ const SECRET = 'bench-secret-of-at-least-thirty-two-chars';
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 /** BENCH_LIMITERS=off turns the IP rate limit and the quotas off, as the bench did before, for comparison. */
 const LIMITERS = process.env.BENCH_LIMITERS !== 'off';
+/** The build to run: a copy of dist/ kept under the repository (so node_modules resolves) lets two builds take turns. */
+const DIST = resolve(ROOT, process.env.BENCH_DIST ?? 'dist');
 /** A limit no bench run reaches: the limiters and quotas run on every request but never refuse. */
 const UNREACHED = '1000000000';
 
@@ -94,7 +98,7 @@ const png = await sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" wid
   .toBuffer();
 const { body, contentType } = multipart(png);
 
-const work = mkdtempSync(join(tmpdir(), 'ocrflow-bench-upload-'));
+const work = mkdtempSync(join(process.env.BENCH_ARTIFACTS ?? tmpdir(), 'ocrflow-bench-upload-'));
 const suffix = Math.random().toString(16).slice(2, 10);
 const databaseUrl = `${SERVER}/ocrflow_bench_upload_${suffix}`;
 await migrate(databaseUrl, { log: () => undefined });
@@ -107,7 +111,7 @@ try {
   // pixel caps, atomic store, row with its event, enqueue. The access log is on, at info.
   children.push(
     await start(
-      [...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : []), join(ROOT, 'dist/main.js')],
+      [...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : []), join(DIST, 'main.js')],
       {
         MODE: 'api', PORT: String(apiPort), HOST: '127.0.0.1', LOG_LEVEL: 'info', SERVICE_ENV: 'test', DATABASE_URL: databaseUrl,
         REDIS_URL, JWT_SECRET: SECRET, QUEUE_PREFIX: `bench-upload-${suffix}`, ARTIFACT_STORE_PATH: join(work, 'artifacts'),
@@ -138,7 +142,7 @@ try {
     `${name.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms` +
     `${r.cpuUs === undefined ? '' : `  ${r.cpuUs.toFixed(0).padStart(5)} µs CPU/req`}` +
     `${ref ? `  ${((100 * r.rps) / ref.rps).toFixed(1).padStart(5)} % of reference` : ''}  ${r.statuses}`;
-  console.log(`upload rate, ${CONNECTIONS} connections, ${SECONDS} s each, ${png.length} B PNG, limiters and quotas ${LIMITERS ? 'on' : 'off'}; ${availableParallelism()} cores (${cpus()[0]?.model}), Node ${process.version}`);
+  console.log(`upload rate (${DIST}, artifacts in ${work}), ${CONNECTIONS} connections, ${SECONDS} s each, ${png.length} B PNG, limiters and quotas ${LIMITERS ? 'on' : 'off'}; ${availableParallelism()} cores (${cpus()[0]?.model}), Node ${process.version}`);
   console.log(row('bare Fastify + multipart (reference)', bare));
   console.log(row('ocrflow POST /jobs (MODE=api)', ours, bare));
   if (live) console.log(row('ocrflow /health/live (reference)', live));
