@@ -5,9 +5,9 @@ import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Redis } from 'ioredis';
 import { AppError, ErrorCode } from '../common/app-error.js';
 import type { AppConfig } from '../config/config.js';
+import { RedisService } from '../infra/redis/redis.service.js';
 import { answerClientError } from './client-error.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -67,15 +67,9 @@ async function registerRateLimit(
   config: Readonly<AppConfig>,
   limit: { max: number; windowMs: number },
 ): Promise<void> {
-  // Its own connection, failing fast: a Redis outage must not stall every request.
-  const redis = new Redis(config.redisUrl, {
-    connectTimeout: 1_000,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-    connectionName: 'ocrflow-ratelimit',
-  });
-  redis.on('error', () => undefined); // reported by /health
-  app.getHttpAdapter().getInstance().addHook('onClose', async () => redis.disconnect());
+  // The process's Redis connection: it fails fast (a Redis outage must not stall every
+  // request) and pipelines this limit's command with the quotas' of the same moment.
+  const { client: redis } = app.get(RedisService);
   await app.register(rateLimit, {
     max: limit.max,
     timeWindow: limit.windowMs,

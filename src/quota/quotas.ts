@@ -61,10 +61,17 @@ export class Quotas {
     return { limit, remaining: res.remainingPoints, resetSeconds, exceeded: res.consumedPoints > limit };
   }
 
-  /** @throws AppError QUOTA_EXCEEDED when `subject` has no OCR pages left in its day. */
+  /**
+   * @throws AppError QUOTA_EXCEEDED when `subject` has no OCR pages left in its day.
+   *
+   * Reads the count with `penalty(subject, 0)`: one EVALSHA that ioredis
+   * pipelines with the other uploads' commands, where `get` is a MULTI of GET
+   * and PTTL (a write and a reply of their own per upload). Adding nothing
+   * starts the subject's day at its first upload rather than its first charge.
+   */
   async assertPagesLeft(subject: string): Promise<void> {
     if (!this.pages) return;
-    const used = await this.pages.get(subject).catch(() => null);
+    const used = await this.pages.penalty(subject, 0).catch(() => null);
     if (used && used.consumedPoints >= this.config.quotas.pagesPerDay) {
       const retryAfterSeconds = Math.max(1, Math.ceil(used.msBeforeNext / 1000));
       throw new AppError(ErrorCode.QUOTA_EXCEEDED, `The daily quota of ${this.config.quotas.pagesPerDay} pages is used up`, { retryAfterSeconds });

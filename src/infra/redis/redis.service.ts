@@ -18,6 +18,7 @@ export class RedisService implements OnApplicationShutdown {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectionName: 'ocrflow',
+      enableAutoPipelining: true,
     });
     // Reconnection is automatic; errors are reported through health, not crashes.
     this.client.on('error', () => undefined);
