@@ -68,7 +68,7 @@ describe('issue 12: what a security probe found, against a running API', () => {
     await problemOf(await client.upload(await textImage(['second'])), 429, 'QUOTA_EXCEEDED');
     expect(await env.sql('SELECT id FROM jobs')).toEqual([{ id: first.id }]);
     expect((await readdir(env.artifactPath, { recursive: true })).sort()).toEqual(
-      ['jobs', `jobs/${first.id}`, `jobs/${first.id}/original`],
+      ['originals', `originals/${first.id.slice(0, 2)}`, `originals/${first.id.slice(0, 2)}/${first.id}`],
     );
   });
 });

@@ -40,6 +40,17 @@ describe('LocalArtifactStore', () => {
     expect((await store.get('jobs/c/original')).toString()).toBe('c');
   });
 
+  it('shares a folder between keys, and makes it again when a delete emptied it', async () => {
+    await store.put('originals/ab/one', Buffer.from('1'));
+    await store.put('originals/ab/two', Buffer.from('2'));
+    expect((await readdir(join(root, 'originals/ab'))).sort()).toEqual(['one', 'two']);
+    await store.delete('originals/ab/one');
+    await store.delete('originals/ab/two');
+    expect(await readdir(root)).toEqual([]);
+    await store.put('originals/ab/three', Buffer.from('3'));
+    expect((await store.get('originals/ab/three')).toString()).toBe('3');
+  });
+
   it.each(['../escape', '/etc/passwd', 'jobs/../../x', '', 'a\0b'])('refuses the key %j', async (key) => {
     await expect(store.put(key, Buffer.from('x'))).rejects.toThrow(/invalid artifact key/);
   });

@@ -3,6 +3,9 @@ import { mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/pro
 import { dirname, resolve, sep } from 'node:path';
 import { ArtifactNotFoundError, type ArtifactStore } from './artifact-store.js';
 
+/** A put tries this many times to create its folder while deletes empty it (see `delete`). */
+const MKDIR_ATTEMPTS = 3;
+
 /** Stores artifacts as files under one root directory. */
 export class LocalArtifactStore implements ArtifactStore {
   private readonly root: string;
@@ -13,15 +16,31 @@ export class LocalArtifactStore implements ArtifactStore {
 
   async put(key: string, data: Buffer): Promise<void> {
     const target = this.pathOf(key);
-    await mkdir(dirname(target), { recursive: true });
     // Write beside the target, then rename: a crash never leaves half a file under the key.
     const temp = `${target}.${randomUUID()}.tmp`;
     try {
-      await writeFile(temp, data, { flag: 'wx' });
+      await this.create(temp, data);
       await rename(temp, target);
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
+    }
+  }
+
+  /**
+   * Writes a new file, making its folder only when it is missing: keys share
+   * folders, so it is usually there, and a mkdir per put was a second inode
+   * per upload (bench/upload). A `delete` may remove the folder again between
+   * the mkdir and the write, hence the attempts.
+   */
+  private async create(path: string, data: Buffer): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await writeFile(path, data, { flag: 'wx' });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === MKDIR_ATTEMPTS) throw error;
+        await mkdir(dirname(path), { recursive: true });
+      }
     }
   }
 
@@ -37,9 +56,8 @@ export class LocalArtifactStore implements ArtifactStore {
   /**
    * Removes the file and then the folders it leaves empty, up to the root:
    * keys are names, not folders, so a deleted object (a refused upload's
-   * `jobs/<id>/original`) leaves nothing behind. A folder holds one job's
-   * objects, which are never written while they are being deleted, so no
-   * `put` loses its folder between `mkdir` and the write.
+   * original) leaves nothing behind. A `put` racing with it into the same
+   * folder makes the folder again.
    */
   async delete(key: string): Promise<void> {
     const path = this.pathOf(key);

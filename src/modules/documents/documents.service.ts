@@ -70,7 +70,9 @@ export class DocumentsService {
     await this.quotas.assertPagesLeft(ownerId);
 
     const id = randomUUID();
-    const originalKey = `jobs/${id}/original`;
+    // 256 folders shared by all jobs (by the id's first two hex digits), not one per job:
+    // a folder per upload was a mkdir and a second inode on the request path.
+    const originalKey = `originals/${id.slice(0, 2)}/${id}`;
     await this.store.put(originalKey, upload.data);
     let created = false;
     try {
