@@ -38,6 +38,19 @@ describe('WriteBatcher', () => {
     expect(batches).toEqual([[1], [2, 3], [4, 5], [6]]);
   });
 
+  it('keeps one write in flight by default: what arrives meanwhile goes out together next', async () => {
+    const { batches, write, open } = recorder();
+    const batcher = new WriteBatcher(write);
+    const first = batcher.submit(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const rest = [2, 3].map((n) => batcher.submit(n));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([[1]]);
+    open();
+    expect(await Promise.all([first, ...rest])).toEqual([2, 4, 6]);
+    expect(batches).toEqual([[1], [2, 3]]);
+  });
+
   it('retries a failed batch item by item, so only the item at fault fails', async () => {
     const { batches, write, open } = recorder(new Set([2]));
     const batcher = new WriteBatcher(write);
