@@ -53,6 +53,14 @@ const MIN_CONFIDENCE = 3;
 const SKEW_POINTS = 50_000;
 /** A row with at most this share of its pixels dark counts as blank (specks of noise). */
 const BLANK_ROW_INK = 0.002;
+/**
+ * Rows count as a line of text when the inkiest has at least this share of
+ * its pixels dark: a short line such as "Pax: 6" has about 2 %, a speck 0.1-0.4 %.
+ * Counting specks as lines put a receipt's cut high above its middle: its
+ * lower half, mostly blank paper with scanner noise, took 472 ms to read
+ * against 268 ms for the upper.
+ */
+const LINE_INK = 0.01;
 /** A band is not made shorter than this many rows of the small copy, */
 const MIN_BAND_ROWS = 40;
 /** nor given fewer lines than this: Tesseract sizes its text from the lines it is given. */
@@ -190,8 +198,10 @@ function bandCuts(profile: Float64Array, width: number, parts: number): number[]
   let lines = 0;
   for (let y = 0; y < profile.length; ) {
     if (profile[y]! > blank) {
-      lines++;
-      while (y < profile.length && profile[y]! > blank) y++;
+      let peak = 0;
+      for (; y < profile.length && profile[y]! > blank; y++) peak = Math.max(peak, profile[y]!);
+      // Specks of scanner noise are not cut through, but are not lines to read either.
+      if (peak >= LINE_INK * width) lines++;
       continue;
     }
     const start = y;
