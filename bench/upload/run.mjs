@@ -9,7 +9,7 @@
 //   BENCH_DIST=bench/results/dist-before node bench/upload/run.mjs   (another build, for A/B runs taken in turn)
 //   BENCH_ARTIFACTS=/dev/shm node bench/upload/run.mjs   (where the artifact store goes; default the OS temp folder)
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -76,6 +76,29 @@ function cpuSeconds(pid) {
   }
 }
 
+/** CPU seconds so far of every PostgreSQL and Redis server process on the machine (all databases, not only the bench's). */
+function serverSeconds() {
+  const total = { postgres: 0, redis: 0 };
+  let pids = [];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    // not Linux: no figures
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const server = name.startsWith('postgres') ? 'postgres' : name.startsWith('redis') ? 'redis' : undefined;
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      if (server) total[server] += (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
 /**
  * Loads `url` and reports rate, latency and the server process's CPU time per
  * request: unlike the rate, the CPU cost per request hardly moves when other
@@ -83,11 +106,15 @@ function cpuSeconds(pid) {
  */
 async function load(url, { method = 'GET', headers = {}, body } = {}, server) {
   const before = cpuSeconds(server.pid);
+  const serversBefore = serverSeconds();
   const result = await autocannon({ url, method, headers, body, connections: CONNECTIONS, duration: SECONDS });
   const after = cpuSeconds(server.pid);
+  const serversAfter = serverSeconds();
+  const perRequest = (seconds) => (1e6 * seconds) / result.requests.total;
+  const servers = `PostgreSQL ${perRequest(serversAfter.postgres - serversBefore.postgres).toFixed(0)}, Redis ${perRequest(serversAfter.redis - serversBefore.redis).toFixed(0)} µs/req`;
   const statuses = Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => `${code}×${count}`).join(' ');
   const cpuUs = before === undefined || after === undefined ? undefined : (1e6 * (after - before)) / result.requests.total;
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx, statuses, cpuUs };
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx, statuses, cpuUs, servers };
 }
 
 // A 23 KB receipt-like PNG.
@@ -141,7 +168,7 @@ try {
   const row = (name, r, ref) =>
     `${name.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms` +
     `${r.cpuUs === undefined ? '' : `  ${r.cpuUs.toFixed(0).padStart(5)} µs CPU/req`}` +
-    `${ref ? `  ${((100 * r.rps) / ref.rps).toFixed(1).padStart(5)} % of reference` : ''}  ${r.statuses}`;
+    `${ref ? `  ${((100 * r.rps) / ref.rps).toFixed(1).padStart(5)} % of reference` : ''}  ${r.statuses}  (${r.servers})`;
   console.log(`upload rate (${DIST}, artifacts in ${work}), ${CONNECTIONS} connections, ${SECONDS} s each, ${png.length} B PNG, limiters and quotas ${LIMITERS ? 'on' : 'off'}; ${availableParallelism()} cores (${cpus()[0]?.model}), Node ${process.version}`);
   console.log(row('bare Fastify + multipart (reference)', bare));
   console.log(row('ocrflow POST /jobs (MODE=api)', ours, bare));
