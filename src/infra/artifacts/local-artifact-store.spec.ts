@@ -51,6 +51,16 @@ describe('LocalArtifactStore', () => {
     expect((await store.get('originals/ab/three')).toString()).toBe('3');
   });
 
+  it('fails a put the file system refuses with its code, and leaves no temporary file', async () => {
+    await store.put('d/x', Buffer.from('x'));
+    await expect(store.put('d', Buffer.from('over a folder'))).rejects.toMatchObject({ code: 'EISDIR' });
+    await expect(store.put('d/x/y', Buffer.from('under a file'))).rejects.toMatchObject({ code: 'ENOTDIR' });
+    expect(await readdir(root, { recursive: true })).toEqual(['d', 'd/x']);
+    // The writer keeps working after a refusal.
+    await store.put('d/z', Buffer.from('z'));
+    expect((await store.get('d/z')).toString()).toBe('z');
+  });
+
   it.each(['../escape', '/etc/passwd', 'jobs/../../x', '', 'a\0b'])('refuses the key %j', async (key) => {
     await expect(store.put(key, Buffer.from('x'))).rejects.toThrow(/invalid artifact key/);
   });

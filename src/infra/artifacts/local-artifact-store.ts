@@ -1,47 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { ArtifactNotFoundError, type ArtifactStore } from './artifact-store.js';
-
-/** A put tries this many times to create its folder while deletes empty it (see `delete`). */
-const MKDIR_ATTEMPTS = 3;
+import { FileWriter } from './file-writer.js';
 
 /** Stores artifacts as files under one root directory. */
 export class LocalArtifactStore implements ArtifactStore {
   private readonly root: string;
+  private readonly writer = new FileWriter();
 
   constructor(root: string) {
     this.root = resolve(root);
   }
 
+  /**
+   * Written beside the target, then renamed: a crash never leaves half a file
+   * under the key. Keys share folders, so the folder is made only when missing
+   * (a mkdir per upload was a second inode).
+   */
   async put(key: string, data: Buffer): Promise<void> {
     const target = this.pathOf(key);
-    // Write beside the target, then rename: a crash never leaves half a file under the key.
-    const temp = `${target}.${randomUUID()}.tmp`;
-    try {
-      await this.create(temp, data);
-      await rename(temp, target);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
-  }
-
-  /**
-   * Writes a new file, making its folder only when it is missing: keys share
-   * folders, so it is usually there, and a mkdir per put was a second inode
-   * per upload (bench/upload). A `delete` may remove the folder again between
-   * the mkdir and the write, hence the attempts.
-   */
-  private async create(path: string, data: Buffer): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await writeFile(path, data, { flag: 'wx' });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === MKDIR_ATTEMPTS) throw error;
-        await mkdir(dirname(path), { recursive: true });
-      }
-    }
+    await this.writer.write(`${target}.${randomUUID()}.tmp`, target, data);
   }
 
   async get(key: string): Promise<Buffer> {
