@@ -4,9 +4,12 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
 
 /**
- * A small Redis connection for health checks and job event wake-ups. It fails
- * fast instead of queueing commands while Redis is away, so /health answers
- * promptly during an outage and a worker never waits on a notification.
+ * The process's Redis connection for health checks, job event wake-ups, the
+ * IP rate limit and the quotas. It fails fast instead of queueing commands
+ * while Redis is away, so /health answers promptly during an outage and no
+ * request or worker waits on it. Commands issued in one turn of the event
+ * loop leave in one write (autopipelining: 3 Redis writes per upload → 0.45
+ * in bench/upload).
  */
 @Injectable()
 export class RedisService implements OnApplicationShutdown {
