@@ -76,9 +76,13 @@ function cpuSeconds(pid) {
   }
 }
 
-/** CPU seconds so far of every PostgreSQL and Redis server process on the machine (all databases, not only the bench's). */
+/**
+ * CPU seconds so far of every PostgreSQL and Redis server process on the
+ * machine (all databases, not only the bench's), by pid: a process that exits
+ * takes its seconds with it, so only differences per pid add up.
+ */
 function serverSeconds() {
-  const total = { postgres: 0, redis: 0 };
+  const seconds = new Map();
   let pids = [];
   try {
     pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
@@ -91,12 +95,19 @@ function serverSeconds() {
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const server = name.startsWith('postgres') ? 'postgres' : name.startsWith('redis') ? 'redis' : undefined;
       const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-      if (server) total[server] += (Number(fields[11]) + Number(fields[12])) / 100;
+      if (server) seconds.set(pid, { server, seconds: (Number(fields[11]) + Number(fields[12])) / 100 });
     } catch {
       // gone meanwhile
     }
   }
-  return total;
+  return seconds;
+}
+
+/** CPU seconds each server spent between two `serverSeconds()`, less what processes that exited meanwhile spent. */
+function serverDelta(before, after) {
+  const spent = { postgres: 0, redis: 0 };
+  for (const [pid, { server, seconds }] of after) spent[server] += seconds - (before.get(pid)?.seconds ?? 0);
+  return spent;
 }
 
 /**
@@ -111,7 +122,8 @@ async function load(url, { method = 'GET', headers = {}, body } = {}, server) {
   const after = cpuSeconds(server.pid);
   const serversAfter = serverSeconds();
   const perRequest = (seconds) => (1e6 * seconds) / result.requests.total;
-  const servers = `PostgreSQL ${perRequest(serversAfter.postgres - serversBefore.postgres).toFixed(0)}, Redis ${perRequest(serversAfter.redis - serversBefore.redis).toFixed(0)} µs/req`;
+  const spent = serverDelta(serversBefore, serversAfter);
+  const servers = `PostgreSQL ${perRequest(spent.postgres).toFixed(0)}, Redis ${perRequest(spent.redis).toFixed(0)} µs/req`;
   const statuses = Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => `${code}×${count}`).join(' ');
   const cpuUs = before === undefined || after === undefined ? undefined : (1e6 * (after - before)) / result.requests.total;
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx, statuses, cpuUs, servers };
