@@ -179,6 +179,13 @@ describe('inspectImage and prepareForOcr', () => {
     expect((await rejection(prepareForOcr(truncated, LIMITS))).code).toBe(ErrorCode.CORRUPT_FILE);
   });
 
+  it('keeps the source resolution in the PNG it makes', async () => {
+    const img = await textImage();
+    const jpeg = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).withDensity(150).jpeg().toBuffer();
+    const prepared = await prepareForOcr(jpeg, LIMITS, { deskew: true });
+    expect((await sharp(prepared.image).metadata()).density).toBe(150);
+  });
+
   it('refuses a truncated BMP as corrupt', async () => {
     const bmp = await encode(await textImage(), 'bmp-24');
     const error = await rejection(inspectImage(bmp.subarray(0, bmp.length - 1000), LIMITS));

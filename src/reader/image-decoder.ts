@@ -72,6 +72,12 @@ export interface RawImage {
   width: number;
   height: number;
   channels: 1 | 2 | 3 | 4;
+  /**
+   * The source's resolution in dots per inch, written into the PNGs: Tesseract
+   * sizes its reading by it when it is there and guesses from the text when
+   * not. Dropping it cost the CLI 1.3 points of median CER on the receipts.
+   */
+  density?: number;
 }
 
 /**
@@ -240,18 +246,21 @@ export async function prepareForOcr(
     let pipeline: Sharp;
     let width: number;
     let height: number;
+    let density: number | undefined;
     if (mediaType === 'image/bmp') {
       const bmp: DecodedBmp = decodeBmp(buf, readBmpWithin(buf, limits));
       ({ width, height } = bmp);
       pipeline = sharp(bmp.data, { raw: { width, height, channels: bmp.channels } });
     } else {
-      ({ width, height } = (await readHeader(buf, limits, page)).autoOrient);
+      const header = await readHeader(buf, limits, page);
+      ({ width, height } = header.autoOrient);
+      density = header.density;
       pipeline = sharp(buf, sharpOptions(limits, page)).rotate();
     }
     const scale = maxPixels && width * height > maxPixels ? Math.sqrt(maxPixels / (width * height)) : 1;
     if (scale < 1) pipeline = pipeline.resize({ width: Math.floor(width * scale), height: Math.floor(height * scale), fit: 'fill' });
     const { data, info } = await pipeline.flatten({ background: '#ffffff' }).raw().toBuffer({ resolveWithObject: true });
-    const prepared = await encodeForOcr({ data, width: info.width, height: info.height, channels: info.channels }, layout);
+    const prepared = await encodeForOcr({ data, width: info.width, height: info.height, channels: info.channels, density }, layout);
     return { ...prepared, sourceWidth: width, sourceHeight: height };
   } catch (err) {
     throw toDocumentError(err, mediaType);
@@ -274,7 +283,7 @@ export async function encodeForOcr(raw: RawImage, { deskew = false, bands = 1 }:
   const { width, height } = raw;
   const parts = Math.max(bands, Math.ceil((width * height) / MAX_BAND_PIXELS));
   const pixels = (image: RawImage) => sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } }).removeAlpha();
-  const png = (pipeline: Sharp) => pipeline.png({ compressionLevel: 1 }).toBuffer();
+  const png = (pipeline: Sharp) => (raw.density ? pipeline.withDensity(raw.density) : pipeline).png({ compressionLevel: 1 }).toBuffer();
   if (!deskew && parts <= 1) return { image: await png(pixels(raw)), width, height, skew: 0, bands: [] };
 
   const factor = Math.ceil(width / LAYOUT_WIDTH);
