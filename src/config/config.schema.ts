@@ -60,7 +60,7 @@ export const envSchema = z.object({
   OCR_WORKERS: positiveInt.max(64).optional(),
   OCR_TIMEOUT_MS: positiveInt.default(120_000),
   OCR_RECYCLE_AFTER: positiveInt.default(200),
-  OCR_RECYCLE_ABOVE_PIXELS: positiveInt.default(8_000_000),
+  OCR_RECYCLE_ABOVE_PIXELS: positiveInt.default(4_000_000),
   OCR_RECYCLE_RSS_MB: positiveInt.optional(),
   OCR_MAX_PIXELS: positiveInt.default(12_000_000),
   OCR_DESKEW: bool.default(true),

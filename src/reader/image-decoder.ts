@@ -84,8 +84,8 @@ export interface RawImage {
  * A page with more pixels than this is cut into bands in any document: a
  * tesseract.js engine's heap grows to fit the largest image it reads and never
  * shrinks, and an A4 page at 300 dpi (8.7 MP) read whole grew each engine by
- * about 200 MB and, being over OCR_RECYCLE_ABOVE_PIXELS (8 MP by default),
- * had it replaced after every page.
+ * about 200 MB. In two bands (4.35 MP each) on two engines, 4 A4 pages took
+ * 4.6 s instead of 7.8 s and peaked 40 MB lower (bench/memory).
  */
 export const MAX_BAND_PIXELS = 5_000_000;
 
