@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { ErrorCode } from '../../common/app-error.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
@@ -23,7 +23,7 @@ export interface ReconcileReport {
  * idempotent, so several workers sweeping at once do no harm.
  */
 @Injectable()
-export class ReconcilerService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ReconcilerService.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
@@ -45,7 +45,12 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     this.timer = setInterval(sweep, this.config.reconcile.intervalMs).unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Before any module's `onApplicationShutdown`, where Prisma disconnects: a
+   * sweep must not query the database while it closes (Prisma would open a
+   * new connection for it that nothing closes).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
   }
