@@ -126,7 +126,7 @@ describe('OcrPool', () => {
 });
 
 describe('OcrPool cancellation and failures', () => {
-  it('a band that fails stops the other bands of its page', async () => {
+  it('a band that fails fails its page, and the pool serves on', async () => {
     const recycled: string[] = [];
     const pool = await OcrPool.create({ size: 2, onRecycle: (reason) => recycled.push(reason) });
     try {
@@ -135,9 +135,13 @@ describe('OcrPool cancellation and failures', () => {
         { top: 2000, image: Buffer.from('not an image') },
       ];
       await expect(pool.recognize(Buffer.alloc(0), { bands })).rejects.toMatchObject({ code: ErrorCode.CORRUPT_FILE });
-      // The busy band's engine was stopped rather than left reading a page that has failed.
-      await until(() => recycled.includes('aborted'));
-      expect(recycled).toEqual(['aborted']);
+      // Which comes first, the busy band's start or the other's failure, is up
+      // to timing: it is either never started or stopped (its engine replaced,
+      // 'aborted'); no engine is lost to anything else.
+      expect(recycled.every((reason) => reason === 'aborted')).toBe(true);
+      const page = await pool.recognize(await render(['Total 42.00']));
+      expect(page.text.trim()).toBe('Total 42.00');
+      await until(() => pool.engines === 2);
     } finally {
       await pool.close();
     }
