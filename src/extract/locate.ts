@@ -1,3 +1,4 @@
+import { distance } from 'fastest-levenshtein';
 import type { ExtractedField, ExtractPage, FieldSpec } from './extraction.js';
 import { labelHits, matchesIn, toField, type Candidate } from './labels.js';
 import { key, rowsOf, type Row, type Span } from './layout.js';
@@ -50,12 +51,12 @@ function byText(target: string, rows: Row[]): Candidate | undefined {
   for (let from = 0; from < words.length; from++) {
     // Only where the target could begin: a cheap test that keeps long documents fast.
     const first = words[from].key;
-    if (!first || levenshtein(first, target.slice(0, first.length)) > Math.max(1, first.length / 4)) continue;
+    if (!first || distance(first, target.slice(0, first.length)) > Math.max(1, first.length / 4)) continue;
     let joined = '';
     for (let to = from; to < words.length && joined.length <= target.length * 1.25; to++) {
       joined += words[to].key;
       if (joined.length < target.length * 0.75) continue;
-      const similarity = 1 - levenshtein(joined, target) / Math.max(joined.length, target.length);
+      const similarity = 1 - distance(joined, target) / Math.max(joined.length, target.length);
       if (similarity >= MIN_SIMILARITY && (!best || similarity > best.similarity)) best = { from, to: to + 1, similarity };
     }
   }
@@ -68,16 +69,4 @@ function byText(target: string, rows: Row[]): Candidate | undefined {
   }
   const raw = spans.map((s) => s.row.words.slice(s.from, s.to).map((w) => w.text).join(' ')).join(' ');
   return { spans, raw, score: best.similarity, certainty: best.similarity };
-}
-
-function levenshtein(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current.push(Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    }
-    previous = current;
-  }
-  return previous[b.length];
 }
