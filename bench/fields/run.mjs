@@ -67,7 +67,7 @@ let ocrPages;
 try {
   ocrPages = await mapLimit(names, cores, async (name) => {
     const prepared = await prepareForOcr(readFileSync(join(sroie, 'img', `${name}.jpg`)), LIMITS, { deskew: true, bands: cores });
-    const page = await pool.recognize(prepared.image, { bands: prepared.bands });
+    const page = await pool.recognize(prepared);
     return { number: 1, width: page.width, height: page.height, lines: page.lines };
   });
 } finally {

@@ -99,7 +99,7 @@ async function runOcrflow(engines, o) {
     // document of one page, which the service cuts into a band per engine.
     return await timed(engines, async (page) => {
       const prepared = await prepareForOcr(page.original, LIMITS, { maxPixels: o.maxPixels, deskew: o.deskew, bands: engines });
-      return (await pool.recognize(prepared.image, { bands: prepared.bands })).text;
+      return (await pool.recognize(prepared)).text;
     });
   } finally {
     await pool.close();

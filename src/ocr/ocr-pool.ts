@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import { modelLangPath, OcrEngine, osdLangPath, type DetectedOrientation, type OcrEngineConfig, type TextEngine } from './ocr-engine.js';
 import { NativeEngine } from './native-engine.js';
-import { mapBoxes, type OcrPage, type OcrPoolOptions, type RecognizeOptions, type RecycleReason } from './ocr-types.js';
+import { mapBoxes, type BandedImage, type OcrPage, type OcrPoolOptions, type RecognizeOptions, type RecycleReason } from './ocr-types.js';
 
 interface Waiter {
   resolve: (engine: TextEngine) => void;
@@ -96,18 +96,20 @@ export class OcrPool {
 
   /**
    * OCRs one page image, normally the PNG from `prepareForOcr`, on the next free
-   * engine; with `bands`, each band on an engine of its own at the same time,
-   * put back together in order (see page-layout.ts). The recognition itself
+   * engine; a page cut into bands, each band on an engine of its own at the
+   * same time, put back together in order (see page-layout.ts). The recognition itself
    * (not the wait for an engine) is limited to `recognizeTimeoutMs`.
    *
    * @throws DocumentError OCR_TIMEOUT when the recognition takes too long;
    *   the signal's reason (an AbortError) when aborted; AppError INTERNAL when the
    *   engine fails or the pool is closed.
    */
-  async recognize(image: Buffer, opts: RecognizeOptions = {}): Promise<OcrPage> {
-    const { signal, bands = [] } = opts;
+  async recognize(page: Buffer | BandedImage, opts: RecognizeOptions = {}): Promise<OcrPage> {
+    const { signal } = opts;
     signal?.throwIfAborted();
     this.assertOpen();
+    if (Buffer.isBuffer(page)) return this.read(page, signal);
+    const { image, bands } = page;
     if (bands.length === 0) return this.read(image, signal);
     // A band that fails stops the others: the page has failed either way.
     const siblings = new AbortController();

@@ -62,6 +62,12 @@ export interface ImageBand {
   image: Buffer;
 }
 
+/** A page image and the bands it was cut into, which are read instead of it when there are any. */
+export interface BandedImage {
+  image: Buffer;
+  bands: ImageBand[];
+}
+
 /**
  * Tesseract page segmentation modes usable here. 0, 1, 2 and 12 are missing on
  * purpose: they need orientation data (osd.traineddata) or skip recognition.
@@ -143,9 +149,4 @@ export interface RecognizeOptions {
    * DOMException unless the caller gave another).
    */
   signal?: AbortSignal;
-  /**
-   * The image cut into bands, read instead of it, each on an engine of its
-   * own at the same time; boxes are in the whole image's pixels. Default: none.
-   */
-  bands?: ImageBand[];
 }

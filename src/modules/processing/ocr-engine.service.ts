@@ -5,7 +5,7 @@ import type { AppConfig } from '../../config/config.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { nativeTesseractAvailable } from '../../ocr/native-engine.js';
 import { OcrPool } from '../../ocr/ocr-pool.js';
-import type { OcrEngineKind, OcrPage, RecognizeOptions, RecycleReason, Rotation } from '../../ocr/ocr-types.js';
+import type { BandedImage, OcrEngineKind, OcrPage, RecognizeOptions, RecycleReason, Rotation } from '../../ocr/ocr-types.js';
 
 /**
  * Orientation confidence from which a detected turn is applied. Measured with
@@ -81,8 +81,8 @@ export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
     return { image: await sharp(image).rotate(rotation).png({ compressionLevel: 1 }).toBuffer(), rotation };
   }
 
-  recognize(image: Buffer, options: RecognizeOptions = {}): Promise<OcrPage> {
-    return this.started(this.text).recognize(image, options);
+  recognize(page: Buffer | BandedImage, options: RecognizeOptions = {}): Promise<OcrPage> {
+    return this.started(this.text).recognize(page, options);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -41,7 +41,7 @@ export class PageRecognizer {
       // (0.27 s of CPU a receipt, a third of its OCR) runs only for a page
       // whose reading as it is was unsure, and the page is read again if turned.
       // Bands, when the reader cut the page into some, are read on as many engines at once.
-      let page = await this.ocr.recognize(content.image, { signal, bands: content.bands });
+      let page = await this.ocr.recognize(content, { signal });
       timings.ocr = lap();
       let rotation: Rotation = 0;
       if (page.confidence < UPRIGHT_CONFIDENCE) {
