@@ -96,9 +96,9 @@ async function runOcrflow(engines, o) {
     const warm = await prepareForOcr(pages.at(-3).original, LIMITS);
     await Promise.all(Array.from({ length: engines }, () => pool.recognize(warm.image)));
     // One page per engine at a time, as one job per engine would be; each a
-    // document of one page, which the service cuts into a band per engine.
+    // document of one page, which the service cuts into a band per idle engine.
     return await timed(engines, async (page) => {
-      const prepared = await prepareForOcr(page.original, LIMITS, { maxPixels: o.maxPixels, deskew: o.deskew, bands: engines });
+      const prepared = await prepareForOcr(page.original, LIMITS, { maxPixels: o.maxPixels, deskew: o.deskew, bands: pool.idleEngines });
       return (await pool.recognize(prepared)).text;
     });
   } finally {

@@ -92,6 +92,17 @@ describe('OcrPool', () => {
     expect(pool.engines).toBe(2);
   });
 
+  it('counts the engines free this moment: none while calls wait, all once they are done', async () => {
+    const image = await render(['Idle 42'], 500);
+    expect(pool.idleEngines).toBe(2);
+    const first = pool.recognize(image);
+    expect(pool.idleEngines).toBe(1);
+    const calls = [first, pool.recognize(image), pool.recognize(image)];
+    expect(pool.idleEngines).toBe(0);
+    expect((await Promise.all(calls)).map((p) => p.text.trim())).toEqual(['Idle 42', 'Idle 42', 'Idle 42']);
+    expect(pool.idleEngines).toBe(2);
+  });
+
   it('reads a page cut into bands on both engines as one page, boxes in the whole page', async () => {
     const lines = ['Order 1001 placed', 'Receipt 2002 paid', 'Invoice 3003 due', 'Refund 5005 sent'];
     const image = await render(lines);

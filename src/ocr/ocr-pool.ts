@@ -158,6 +158,14 @@ export class OcrPool {
     return this.run(engine, (e) => e.detectOrientation(image), opts.signal);
   }
 
+  /**
+   * Engines free this moment (none while calls wait): how many bands a page
+   * read now could have read at once without making other pages wait.
+   */
+  get idleEngines(): number {
+    return this.idle.length;
+  }
+
   /** Engines running or idle; replacements still starting are not counted. */
   get engines(): number {
     return this.live.size;

@@ -13,7 +13,6 @@ const OPTIONS: ReaderOptions = {
   pdf: { dpi: 300, maxPagePixels: 35_000_000 },
   ocrMaxPixels: 12_000_000,
   deskew: false,
-  ocrBands: 1,
 };
 
 async function withReader<T>(data: Buffer, fn: (reader: DocumentReader) => Promise<T>, options = OPTIONS): Promise<T> {

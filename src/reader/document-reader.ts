@@ -73,13 +73,16 @@ export class DocumentReader {
     });
   }
 
-  /** One page, 1-based: its text layer, or an image ready for OCR. */
-  page(number: number): Promise<PageContent> {
+  /**
+   * One page, 1-based: its text layer, or an image ready for OCR, cut at blank
+   * rows into as many as `bands` bands for engines to read at once (default: whole).
+   */
+  page(number: number, { bands = 1 }: { bands?: number } = {}): Promise<PageContent> {
     if (this.closed) return Promise.reject(new AppError(ErrorCode.INTERNAL, 'The document reader is closed'));
     const id = this.nextId++;
     return new Promise<PageContent>((resolve, reject) => {
       this.pending.set(id, { resolve: (value) => resolve(revive(value as PageContent)), reject });
-      this.thread.postMessage({ id, page: number } satisfies ReaderRequest);
+      this.thread.postMessage({ id, page: number, bands } satisfies ReaderRequest);
     });
   }
 

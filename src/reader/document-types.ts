@@ -20,12 +20,6 @@ export interface ReaderOptions {
   ocrMaxPixels: number;
   /** Measure each OCR page's tilt and straighten it (`OCR_DESKEW`). */
   deskew: boolean;
-  /**
-   * A document of one page is split into this many bands at blank rows, read
-   * by that many OCR engines at once (pages of longer documents already are).
-   * Any page over `MAX_BAND_PIXELS` is cut into bands too (see image-decoder.ts).
-   */
-  ocrBands: number;
 }
 
 /** A page whose text came from the PDF's own text layer: exact, no OCR. */

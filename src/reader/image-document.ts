@@ -22,12 +22,12 @@ export async function openImage(data: Buffer, mediaType: ImageMediaType, options
   return {
     mediaType,
     pageCount,
-    page: async (number) => {
+    page: async (number, bands) => {
       const prepared = await prepareForOcr(data, options.image, {
         page: number - 1,
         maxPixels: options.ocrMaxPixels,
         deskew: options.deskew,
-        bands: pageCount === 1 ? options.ocrBands : 1,
+        bands,
       });
       return {
         kind: 'image',

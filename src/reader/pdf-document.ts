@@ -80,13 +80,12 @@ export async function openPdf(data: Uint8Array, options: ReaderOptions): Promise
   return {
     mediaType: 'application/pdf',
     pageCount: doc.numPages,
-    page: async (number) => {
+    page: async (number, bands) => {
       const page = await doc.getPage(number).catch(() => {
         throw new DocumentError(ErrorCode.CORRUPT_FILE, `Page ${number} of the PDF cannot be read.`);
       });
       try {
-        const layout = { deskew: options.deskew, bands: doc.numPages === 1 ? options.ocrBands : 1 };
-        return await readPage(page, number, options, layout, canvasOf);
+        return await readPage(page, number, options, { deskew: options.deskew, bands }, canvasOf);
       } finally {
         page.cleanup();
       }

@@ -6,10 +6,11 @@ export interface ReaderOpen {
   options: ReaderOptions;
 }
 
-/** Asks the reader's thread for one page (1-based). */
+/** Asks the reader's thread for one page (1-based), cut into as many as `bands` bands for OCR. */
 export interface ReaderRequest {
   id: number;
   page: number;
+  bands: number;
 }
 
 /** The thread's answer; id 0 answers the opening itself. */

@@ -52,7 +52,7 @@ let previous: Promise<unknown> = opened.catch(() => undefined);
 port.on('message', (request: ReaderRequest) => {
   previous = previous
     .then(() => opened)
-    .then((doc) => doc.page(request.page))
+    .then((doc) => doc.page(request.page, request.bands))
     .then(
       (value) => port.postMessage({ id: request.id, value } satisfies ReaderReply),
       (error: unknown) => port.postMessage({ id: request.id, error: failure(error) } satisfies ReaderReply),

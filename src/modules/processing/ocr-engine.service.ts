@@ -85,6 +85,11 @@ export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
     return this.started(this.text).recognize(page, options);
   }
 
+  /** Text engines free this moment (see {@link OcrPool.idleEngines}). */
+  get idleEngines(): number {
+    return this.started(this.text).idleEngines;
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([this.text?.close(), this.orientation?.close()]);
   }

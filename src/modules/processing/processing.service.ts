@@ -77,7 +77,6 @@ export class ProcessingService {
       pdf: limits.pdf,
       ocrMaxPixels: limits.ocrMaxPixels,
       deskew: this.config.ocr.deskew,
-      ocrBands: this.config.ocr.workers,
     });
     const totals: Record<string, number> = { open: Math.round(performance.now() - started), save: 0 };
     this.metrics?.documentOpened(totals.open);
