@@ -58,7 +58,7 @@ const setting = (key) => envSchema.shape[key].parse(process.env[key] || undefine
 const configured = setting('OCR_ENGINE');
 /** ocrflow as the worker runs it; the pool's PSM (6) is not configurable. */
 const SERVICE = {
-  engine: configured === 'auto' ? (nativeTesseractAvailable() ? 'native' : 'tesseractjs') : configured,
+  engine: configured === 'auto' ? ((await nativeTesseractAvailable()) ? 'native' : 'tesseractjs') : configured,
   model: setting('OCR_MODEL'),
   deskew: setting('OCR_DESKEW'),
   maxPixels: setting('OCR_MAX_PIXELS'),

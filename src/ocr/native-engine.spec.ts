@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,22 @@ function shape(value: unknown): unknown {
   return typeof value;
 }
 
+/** Pids of this process's native engine processes, from /proc. */
+function engineProcesses(): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('native-engine.process');
+      } catch {
+        return false; // exited meanwhile
+      }
+    })
+    .map(Number);
+}
+
 function levenshtein(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
@@ -41,7 +58,7 @@ describe('native engine against tesseract.js', () => {
   let js: OcrPool;
   let native: OcrPool;
   beforeAll(async () => {
-    expect(nativeTesseractAvailable(), 'tesseract is not on PATH: apt-get install -y tesseract-ocr').toBe(true);
+    expect(await nativeTesseractAvailable(), 'Tesseract is not installed: apt-get install -y tesseract-ocr').toBe(true);
     [js, native] = await Promise.all([OcrPool.create({ size: 1 }), OcrPool.create({ size: 1, engine: 'native' })]);
   });
   afterAll(() => Promise.all([js?.close(), native?.close()]));
@@ -90,5 +107,27 @@ describe('native engine against tesseract.js', () => {
     await expect(call).rejects.toMatchObject({ name: 'AbortError' });
     const page = await native.recognize(await textImage(['Still here 42']));
     expect(normalised(page.text)).toBe('Still here 42');
+  });
+
+  it('fails only the running call when its engine process dies, and serves on with a new one', async () => {
+    const before = engineProcesses();
+    expect(before).toHaveLength(1);
+    const busy = await textImage(Array.from({ length: 40 }, (_, i) => `Line ${i} of a long page with plenty of words 0123456789`), { width: 2200 });
+    const call = native.recognize(busy);
+    process.kill(before[0]!, 'SIGKILL'); // as the OOM killer would
+    await expect(call).rejects.toMatchObject({ code: ErrorCode.INTERNAL, message: expect.stringContaining('SIGKILL') });
+    const page = await native.recognize(await textImage(['Again 42']));
+    expect(normalised(page.text)).toBe('Again 42');
+    expect(engineProcesses()).not.toContain(before[0]);
+  });
+});
+
+describe('native engine start-up', () => {
+  it('fails clearly, leaving no process behind, when a language is not installed', async () => {
+    await expect(OcrPool.create({ size: 1, engine: 'native', languages: ['xyz'] })).rejects.toMatchObject({
+      code: ErrorCode.INTERNAL,
+      message: expect.stringMatching(/failed to start: .*xyz/),
+    });
+    expect(engineProcesses()).toEqual([]);
   });
 });

@@ -1,76 +1,128 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
+import { threadFile } from '../common/thread-file.js';
+import type { NativeReply, NativeRequest } from './native-engine.process.js';
 import type { DetectedOrientation, RecognizedText, TextEngine } from './ocr-engine.js';
 import type { OcrPageSegMode } from './ocr-types.js';
 import { parseTsv } from './tsv.js';
-
-/** The `tesseract` command the native engine runs. */
-const BINARY = 'tesseract';
 
 /** What a native engine runs with. */
 export interface NativeEngineConfig {
   languages: string[];
   psm: OcrPageSegMode;
+  createTimeoutMs: number;
+}
+
+/** Most of an engine process's stderr kept for an error message. */
+const STDERR_TAIL = 2_000;
+
+/** The engine process's entry file. */
+function processFile(): string {
+  return fileURLToPath(threadFile(new URL('./native-engine.process.js', import.meta.url)));
 }
 
 /**
- * Whether the `tesseract` binary is on PATH, for `OCR_ENGINE=auto`. Checked
- * once at start-up (a few milliseconds), never per page.
+ * Whether Tesseract's library and English model are installed, for
+ * `OCR_ENGINE=auto`: checked once at start-up by starting an engine (about
+ * 0.2 s), never per page.
  */
-export function nativeTesseractAvailable(): boolean {
-  const result = spawnSync(BINARY, ['--version'], { stdio: 'ignore', timeout: 10_000 });
-  return !result.error && result.status === 0;
+export async function nativeTesseractAvailable(): Promise<boolean> {
+  const engine = await NativeEngine.create({ languages: ['eng'], psm: 6, createTimeoutMs: 10_000 }).catch(() => null);
+  await engine?.terminate();
+  return engine !== null;
 }
 
 /**
- * One slot for the native `tesseract` binary (the Debian package
- * `tesseract-ocr` with its own model, `tesseract-ocr-eng`): every recognition
- * is one process, the page on its stdin and TSV on its stdout, parsed into the
- * same structure tesseract.js gives. A process per page costs its start and
- * model load (about 0.1 s of CPU with the fast model) but keeps no memory
- * between pages, and a stuck page is stopped by killing its process.
+ * One long-lived process running Tesseract's own library (the Debian package
+ * `tesseract-ocr`, with its model `tesseract-ocr-eng`) through its C API; see
+ * native-engine.process.ts. Pages go to it as PNGs and come back as TSV,
+ * parsed into the same structure tesseract.js gives.
+ *
+ * The model is loaded once per engine, where the `tesseract` CLI loads it for
+ * every page (about 90 ms of CPU with the fast model, 18 % of a receipt).
+ * Tesseract frees a page's memory when it is done with it, so the pool does
+ * not recycle these engines for large images (`largestImage` null); a stuck
+ * page is stopped, as on tesseract.js, by ending the engine (its process).
  *
  * `OMP_THREAD_LIMIT=1`: with its default OpenMP threads Tesseract 5.3 was 5-6
- * times slower on a 2-core machine; the pool runs one process per core instead.
+ * times slower on a 2-core machine; the pool runs one engine per core instead.
  */
 export class NativeEngine implements TextEngine {
   jobs = 0;
   readonly largestImage = null;
   private dead = false;
-  private child?: ChildProcess;
+  private nextId = 1;
+  private readonly calls = new Map<number, { resolve: (tsv: string) => void; reject: (error: Error) => void }>();
+  private stderr = '';
 
-  constructor(private readonly config: NativeEngineConfig) {}
+  private constructor(private readonly child: ChildProcess) {
+    child.stderr?.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString('utf8')).slice(-STDERR_TAIL)));
+    child.on('message', (reply: NativeReply) => {
+      if (!('id' in reply)) return;
+      const call = this.calls.get(reply.id);
+      this.calls.delete(reply.id);
+      if ('tsv' in reply) call?.resolve(reply.tsv);
+      else if (reply.unreadable) call?.reject(new DocumentError(ErrorCode.CORRUPT_FILE, 'The OCR engine cannot read the image.'));
+      else call?.reject(new AppError(ErrorCode.INTERNAL, `OCR engine failed: ${reply.error}`));
+    });
+    // A message that can no longer be sent: the process is going or gone, and its 'exit' follows.
+    child.on('error', () => undefined);
+    child.once('exit', (code, signal) => {
+      const stderr = this.stderr.trim().slice(-300);
+      this.die(new AppError(ErrorCode.INTERNAL, `OCR engine exited (${signal ?? `exit ${code}`})${stderr ? `: ${stderr}` : ''}`));
+    });
+  }
+
+  /**
+   * Starts the process and resolves once it has loaded the model.
+   *
+   * @throws AppError INTERNAL when the library or the language data is missing,
+   *   or the process does not come up within `createTimeoutMs`.
+   */
+  static async create(config: NativeEngineConfig): Promise<NativeEngine> {
+    const child = fork(processFile(), [config.languages.join('+'), String(config.psm)], {
+      env: { ...process.env, OMP_THREAD_LIMIT: '1' },
+      execArgv: [],
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const failed = (why: string) => reject(new AppError(ErrorCode.INTERNAL, `OCR engine failed to start: ${why}`));
+        child.once('message', (reply: NativeReply) => ('ready' in reply && reply.ready ? resolve() : failed('error' in reply ? reply.error : 'no answer')));
+        child.once('error', (error) => failed(error.message));
+        child.once('exit', (code, signal) => failed(`its process exited (${signal ?? `exit ${code}`})`));
+        timer = setTimeout(() => reject(new AppError(ErrorCode.INTERNAL, `OCR engine did not start within ${config.createTimeoutMs} ms`)), config.createTimeoutMs);
+      });
+    } catch (error) {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      child.removeAllListeners();
+    }
+    return new NativeEngine(child);
+  }
 
   get alive(): boolean {
     return !this.dead;
   }
 
-  recognize(image: Buffer): Promise<RecognizedText> {
-    if (this.dead) return Promise.reject(new AppError(ErrorCode.INTERNAL, 'OCR engine is not running'));
+  async recognize(image: Buffer): Promise<RecognizedText> {
+    if (this.dead) throw new AppError(ErrorCode.INTERNAL, 'OCR engine is not running');
     this.jobs += 1;
-    const args = ['stdin', 'stdout', '--oem', '1', '--psm', String(this.config.psm), '-l', this.config.languages.join('+'), 'tsv'];
-    return new Promise<RecognizedText>((resolve, reject) => {
-      const child = spawn(BINARY, args, { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
-      this.child = child;
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-      // A process that exits before reading all of stdin (a bad image) breaks the pipe.
-      child.stdin.on('error', () => undefined);
-      child.on('error', (error) => reject(new AppError(ErrorCode.INTERNAL, `OCR engine failed to start: ${error.message}`)));
-      child.on('close', (code, signal) => {
-        this.child = undefined;
-        const stderr = Buffer.concat(err).toString('utf8');
-        if (code === 0) resolve(parseTsv(Buffer.concat(out).toString('utf8')));
-        else if (/pixReadMem|Error in pixRead|Unsupported image type/.test(stderr)) {
-          reject(new DocumentError(ErrorCode.CORRUPT_FILE, 'The OCR engine cannot read the image.'));
-        } else {
-          reject(new AppError(ErrorCode.INTERNAL, `OCR engine failed (${signal ?? `exit ${code}`}): ${stderr.trim().slice(-300)}`));
-        }
-      });
-      child.stdin.end(image);
+    const id = this.nextId++;
+    const tsv = await new Promise<string>((resolve, reject) => {
+      this.calls.set(id, { resolve, reject });
+      this.child.send({ id, image } satisfies NativeRequest);
     });
+    return parseTsv(tsv);
   }
 
   /** Orientation detection stays on tesseract.js's legacy core (`purpose: 'orientation'`). */
@@ -78,13 +130,19 @@ export class NativeEngine implements TextEngine {
     return Promise.reject(new AppError(ErrorCode.INTERNAL, 'The native engine does not detect orientation'));
   }
 
-  /** Kills the running process, if any; the call in progress rejects. */
-  async terminate(): Promise<void> {
-    this.dead = true;
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  /** Kills the process; the call in progress rejects with `reason`. Resolves once it has exited. */
+  async terminate(reason: Error = new AppError(ErrorCode.INTERNAL, 'OCR engine terminated')): Promise<void> {
+    this.die(reason);
+    const { child } = this;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGKILL');
     await exited;
+  }
+
+  private die(reason: Error): void {
+    this.dead = true;
+    for (const call of this.calls.values()) call.reject(reason);
+    this.calls.clear();
   }
 }

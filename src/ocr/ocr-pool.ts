@@ -81,7 +81,7 @@ export class OcrPool {
     const recycleAfter = positive('recycleAfter', options.recycleAfter ?? 100);
 
     const create = (): Promise<TextEngine> =>
-      options.engine === 'native' ? Promise.resolve(new NativeEngine(config)) : OcrEngine.create(config);
+      options.engine === 'native' ? NativeEngine.create(config) : OcrEngine.create(config);
     const started = await Promise.allSettled(Array.from({ length: size }, create));
     const engines = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failure = started.find((r) => r.status === 'rejected');

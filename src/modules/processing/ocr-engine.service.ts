@@ -47,7 +47,7 @@ export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     const { ocr } = this.config;
-    this.engine = ocr.engine === 'auto' ? (nativeTesseractAvailable() ? 'native' : 'tesseractjs') : ocr.engine;
+    this.engine = ocr.engine === 'auto' ? ((await nativeTesseractAvailable()) ? 'native' : 'tesseractjs') : ocr.engine;
     const common = { recognizeTimeoutMs: ocr.timeoutMs, recycleAfter: ocr.recycleAfter };
     const recycled = (pool: 'text' | 'orientation') => (reason: RecycleReason) => this.metrics?.engineRecycled(pool, reason);
     [this.text, this.orientation] = await Promise.all([
