@@ -1,11 +1,12 @@
 // Resident memory of a MODE=worker process on A4 pages at 300 dpi: idle (warm),
 // peak while an N-page scanned PDF is processed, and after, for 1 and 2 OCR
-// engines, against the target of 250 MB per engine.
+// engines, against the target of 250 MB per engine. The worker's child
+// processes (OCR_ENGINE=native runs one per engine) are counted with it.
 //
 //   npm run build && node bench/memory/run.mjs
 //   BENCH_MEM_PAGES=4 BENCH_MEM_ENGINES=1,2 node bench/memory/run.mjs
 //   MALLOC_ARENA_MAX=2 node bench/memory/run.mjs     (OCR_*, MALLOC_*, UV_*, LD_PRELOAD and NODE_OPTIONS reach the worker)
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -21,11 +22,41 @@ if (!existsSync(join(ROOT, 'dist/main.js'))) {
   process.exit(2);
 }
 
-/** The worker's memory figures from the kernel, in bytes. */
-function status(pid) {
-  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+/** A process's memory figures from the kernel, in bytes; zeros once it has exited. */
+function processStatus(pid) {
+  let text = '';
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {}
   const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(text)?.[1] ?? 0) * 1024;
   return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile'), hwm: kb('VmHWM') };
+}
+
+/** Pids of `pid`'s children, and theirs. */
+function descendants(pid) {
+  const children = readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((child) => {
+      try {
+        const stat = readFileSync(`/proc/${child}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+  return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+/** The worker's figures with its child processes' added (the peak, VmHWM, is the worker's own). */
+function status(pid) {
+  const own = processStatus(pid);
+  for (const child of descendants(pid).map(processStatus)) {
+    own.rss += child.rss;
+    own.anon += child.anon;
+    own.file += child.file;
+  }
+  return own;
 }
 
 /** Lowest RSS over `seconds`: what the process holds, not what it is about to free. */
@@ -79,7 +110,8 @@ try {
       const seconds = (performance.now() - started) / 1000;
       clearInterval(sampler);
       if (job.status !== 'SUCCEEDED') throw new Error(`job ended ${job.status}: ${JSON.stringify(job.error)}`);
-      if (hwm) peak = Math.max(peak, status(pid).hwm);
+      // The worker's own peak, and what its children held at the end, when that is more than was sampled.
+      if (hwm) peak = Math.max(peak, status(pid).hwm + status(pid).rss - processStatus(pid).rss);
       const after = await settled(pid, 10);
       rows.push({ engines, idle, peak, after, seconds });
     } finally {

@@ -6,7 +6,7 @@ import { ApiClient, waitForJob } from '../support/client.js';
 import { createTestEnv, type TestEnv } from '../support/harness.js';
 import { textImage } from '../support/images.js';
 
-// The service with OCR_ENGINE=native reads through the `tesseract` binary
+// The service with OCR_ENGINE=native reads through Tesseract's own library
 // (scripts/lib/bootstrap.sh installs tesseract-ocr for the tests) and answers
 // as it does with tesseract.js; orientation stays on tesseract.js.
 describe('OCR_ENGINE=native (MODE=all)', () => {
