@@ -10,8 +10,8 @@
 #   - a migration from the api image's file set (the release step), then the api
 #     image in MODE=api and the worker image as its ENV sets it, each answering
 #     /health/ready and passing its own HEALTHCHECK command.
-# Not replayed: the runtime stages' RUN lines (apt-get install tini, mkdir/chown of
-# /app/data) and the tini ENTRYPOINT; they are printed so nobody thinks otherwise.
+# Not replayed: the runtime stages' ARG and RUN lines (apt-get install tini, and
+# tesseract-ocr on request; mkdir/chown of /app/data) and the tini ENTRYPOINT; they are printed so nobody thinks otherwise.
 set -euo pipefail
 source "$(dirname "$0")/lib/bootstrap.sh"
 ensure_node
@@ -127,7 +127,7 @@ if (command === 'build-stage') {
     else if (step.op === 'HEALTHCHECK') plan.healthcheck = step.args.replace(/^(--\S+\s+)*CMD\s+/, '');
     else if (step.op === 'USER') plan.user = step.args;
     else if (step.op === 'EXPOSE') plan.expose = step.args.split(/\s+/).map(Number);
-    else if (step.op === 'RUN') console.error(`    not replayed: RUN ${step.args.replace(/\s+/g, ' ')}`);
+    else if (step.op === 'RUN' || step.op === 'ARG') console.error(`    not replayed: ${step.op} ${step.args.replace(/\s+/g, ' ')}`);
     else throw new Error(`runtime stage: ${step.op} is not replayed`);
   }
   if (plan.entrypoint.length) console.error(`    not replayed: ENTRYPOINT ${JSON.stringify(plan.entrypoint)}`);
