@@ -79,4 +79,20 @@ describe.each(['info', 'debug'])('the access log at LOG_LEVEL=%s (the built serv
     expect(log).not.toContain(cookie);
     expect(log).not.toContain(JWT_SECRET);
   });
+
+  // Lines leave at the end of the event loop's turn, from libuv's thread pool; the last ones must not be lost on the way out.
+  it('has written every line of a burst when the process exits on SIGTERM', async () => {
+    const headers = { authorization: `Bearer ${await token('alice')}` };
+    const burst = await Promise.all(Array.from({ length: 50 }, () => fetch(`${base.baseUrl}/jobs`, { headers })));
+    const ids = burst.map((res) => res.headers.get('x-request-id'));
+    expect(burst.map((res) => res.status)).toEqual(Array(50).fill(200));
+    expect(await stopService(service)).toBe(0);
+
+    const missing = () => {
+      const logged = new Set(accessLines(service.output()).map((line) => line.requestId));
+      return ids.filter((id) => !logged.has(id));
+    };
+    await eventually(async () => (missing().length === 0 ? true : undefined), 10_000).catch(() => undefined);
+    expect(missing()).toEqual([]);
+  });
 });

@@ -1,6 +1,7 @@
 import type { Params } from 'nestjs-pino';
 import type { AppConfig } from '../../config/config.js';
 import { SECRET_KEYS } from '../../config/config.schema.js';
+import { stdoutDestination } from './log-destination.js';
 
 /**
  * JSON logs through pino. Credentials are redacted wherever they might appear:
@@ -14,21 +15,24 @@ import { SECRET_KEYS } from '../../config/config.schema.js';
  */
 export function loggerOptions(config: Readonly<AppConfig>): Params {
   return {
-    pinoHttp: {
-      level: config.logLevel,
-      redact: {
-        paths: [
-          'req.headers.authorization',
-          'req.headers.cookie',
-          'res.headers["set-cookie"]',
-          ...SECRET_KEYS.map((key) => `*.${key}`),
-          '*.jwtSecret',
-          '*.apiKey',
-          '*.password',
-        ],
-        censor: '[redacted]',
+    pinoHttp: [
+      {
+        level: config.logLevel,
+        redact: {
+          paths: [
+            'req.headers.authorization',
+            'req.headers.cookie',
+            'res.headers["set-cookie"]',
+            ...SECRET_KEYS.map((key) => `*.${key}`),
+            '*.jwtSecret',
+            '*.apiKey',
+            '*.password',
+          ],
+          censor: '[redacted]',
+        },
+        autoLogging: false,
       },
-      autoLogging: false,
-    },
+      stdoutDestination(),
+    ],
   };
 }
