@@ -70,6 +70,11 @@ export class TokenKeys {
     if (alg && this.keySet && JWKS_ALGORITHMS.includes(alg)) return KeyObject.from(await this.keySet(header));
     throw new UnusableTokenError(`no key for algorithm ${String(alg)}`);
   }
+
+  /** True for `JWT_SECRET`'s and `JWT_PUBLIC_KEY`'s keys, which stay the same while the process runs; false for a key set's. */
+  isConfigured(key: KeyObject): boolean {
+    return key === this.secret || key === this.publicKey?.key;
+  }
 }
 
 function algorithmOf(key: KeyObject): string {

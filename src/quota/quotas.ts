@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -17,6 +18,44 @@ export interface RequestBudget {
   exceeded: boolean;
 }
 
+/** What {@link Quotas.admit} found. */
+export interface Admission {
+  /** Undefined when requests are not limited. */
+  budget?: RequestBudget;
+  /** Asked with `pages`, and the subject's day has no OCR page left: its limit, and seconds until it ends. */
+  pagesUsedUp?: { perDay: number; retryAfterSeconds: number };
+}
+
+/**
+ * rate-limiter-flexible's fixed-window count (`rlflxIncr`, the same keys and
+ * values) for each key given, in one script: KEYS[i] gains ARGV[2i-1] points
+ * in a window of ARGV[2i] seconds that starts with its first point. Returns
+ * {points, ms left} per key.
+ */
+const COUNT_SCRIPT = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  local window = ARGV[2 * i]
+  redis.call('set', key, 0, 'EX', window, 'NX')
+  local points = redis.call('incrby', key, ARGV[2 * i - 1])
+  local ttl = redis.call('pttl', key)
+  if ttl == -1 then
+    redis.call('expire', key, window)
+    ttl = 1000 * window
+  end
+  out[2 * i - 1] = points
+  out[2 * i] = ttl
+end
+return out`;
+
+interface Count {
+  points: number;
+  msLeft: number;
+}
+type Counters<T> = { requests: T; pages: T };
+
+type CountingRedis = Redis & { ocrflowCount(keyCount: number, ...keysThenArgs: (string | number)[]): Promise<number[]> };
+
 /**
  * Per-subject quotas, counted in Redis so that every API replica and worker
  * shares them: requests per minute (API) and OCR pages per rolling day
@@ -31,51 +70,48 @@ export interface RequestBudget {
 @Injectable()
 export class Quotas {
   private readonly logger = new Logger(Quotas.name);
-  private readonly requests?: RateLimiterRedis;
+  private readonly redis: CountingRedis;
+  private readonly requestKeys: string;
+  /** Counts requests while Redis is down. */
+  private readonly requestsInMemory?: RateLimiterMemory;
   private readonly pages?: RateLimiterRedis;
+  /** The pages limiter's own insurance: what the worker charged in this process while Redis was down. */
+  private readonly pagesInMemory?: RateLimiterMemory;
 
   constructor(redis: RedisService, @Inject(APP_CONFIG) private readonly config: AppConfig) {
     const { requestsPerMinute, pagesPerDay } = config.quotas;
-    const limiter = (name: string, points: number, duration: number) =>
-      new RateLimiterRedis({
+    this.redis = redis.client as CountingRedis;
+    this.redis.defineCommand('ocrflowCount', { lua: COUNT_SCRIPT });
+    this.requestKeys = `${config.queue.prefix}:quota:requests`;
+    if (requestsPerMinute > 0) this.requestsInMemory = new RateLimiterMemory({ points: requestsPerMinute, duration: 60 });
+    if (pagesPerDay > 0) {
+      this.pagesInMemory = new RateLimiterMemory({ points: pagesPerDay, duration: DAY_SECONDS });
+      this.pages = new RateLimiterRedis({
         storeClient: redis.client,
-        keyPrefix: `${config.queue.prefix}:quota:${name}`,
-        points,
-        duration,
+        keyPrefix: `${config.queue.prefix}:quota:pages`,
+        points: pagesPerDay,
+        duration: DAY_SECONDS,
         rejectIfRedisNotReady: true,
-        insuranceLimiter: new RateLimiterMemory({ points, duration }),
+        insuranceLimiter: this.pagesInMemory,
       });
-    if (requestsPerMinute > 0) this.requests = limiter('requests', requestsPerMinute, 60);
-    if (pagesPerDay > 0) this.pages = limiter('pages', pagesPerDay, DAY_SECONDS);
-  }
-
-  /** Counts one request of `subject`; undefined when requests are not limited. */
-  async request(subject: string): Promise<RequestBudget | undefined> {
-    if (!this.requests) return undefined;
-    const limit = this.config.quotas.requestsPerMinute;
-    const res = await this.requests.consume(subject).catch((outcome: unknown) => {
-      if (outcome instanceof RateLimiterRes) return outcome; // over the budget
-      throw this.storeFailed(outcome);
-    });
-    const resetSeconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-    return { limit, remaining: res.remainingPoints, resetSeconds, exceeded: res.consumedPoints > limit };
+    }
   }
 
   /**
-   * @throws AppError QUOTA_EXCEEDED when `subject` has no OCR pages left in its day.
-   *
-   * Reads the count with `penalty(subject, 0)`: one EVALSHA that ioredis
-   * pipelines with the other uploads' commands, where `get` is a MULTI of GET
-   * and PTTL (a write and a reply of their own per upload). Adding nothing
+   * Counts one request of `subject` and, with `pages` (an upload), reads how
+   * many OCR pages its day has used: one Redis script for both, where two
+   * limiters took a command each. Reading the pages adds nothing to them, and
    * starts the subject's day at its first upload rather than its first charge.
    */
-  async assertPagesLeft(subject: string): Promise<void> {
-    if (!this.pages) return;
-    const used = await this.pages.penalty(subject, 0).catch(() => null);
-    if (used && used.consumedPoints >= this.config.quotas.pagesPerDay) {
-      const retryAfterSeconds = Math.max(1, Math.ceil(used.msBeforeNext / 1000));
-      throw new AppError(ErrorCode.QUOTA_EXCEEDED, `The daily quota of ${this.config.quotas.pagesPerDay} pages is used up`, { retryAfterSeconds });
-    }
+  async admit(subject: string, { pages = false }: { pages?: boolean } = {}): Promise<Admission> {
+    const asked = { requests: this.requestsInMemory !== undefined, pages: pages && this.pages !== undefined };
+    if (!asked.requests && !asked.pages) return {};
+    const counted = (await this.countInRedis(subject, asked)) ?? (await this.countInMemory(subject, asked));
+    const perDay = this.config.quotas.pagesPerDay;
+    return {
+      ...(counted.requests && { budget: this.budget(counted.requests) }),
+      ...(counted.pages && counted.pages.points >= perDay && { pagesUsedUp: { perDay, retryAfterSeconds: seconds(counted.pages.msLeft) } }),
+    };
   }
 
   /**
@@ -96,9 +132,42 @@ export class Quotas {
     });
   }
 
+  /** Undefined when Redis is not there to ask. */
+  private async countInRedis(subject: string, asked: Counters<boolean>): Promise<Counters<Count | undefined> | undefined> {
+    if (this.redis.status !== 'ready') return undefined;
+    const keys = [...(asked.requests ? [`${this.requestKeys}:${subject}`] : []), ...(asked.pages ? [this.pages!.getKey(subject)] : [])];
+    const args = [...(asked.requests ? [1, 60] : []), ...(asked.pages ? [0, DAY_SECONDS] : [])];
+    const out = await this.redis.ocrflowCount(keys.length, ...keys, ...args).catch(() => undefined);
+    if (!out) return undefined;
+    const count = (at: number): Count => ({ points: out[at]!, msLeft: out[at + 1]! });
+    return { requests: asked.requests ? count(0) : undefined, pages: asked.pages ? count(out.length - 2) : undefined };
+  }
+
+  /** While Redis is down: this process's own counts, with the same limits. */
+  private async countInMemory(subject: string, asked: Counters<boolean>): Promise<Counters<Count | undefined>> {
+    const count = (res: RateLimiterRes): Count => ({ points: res.consumedPoints, msLeft: res.msBeforeNext });
+    const requests = asked.requests
+      ? await this.requestsInMemory!.consume(subject).catch((outcome: unknown) => {
+          if (outcome instanceof RateLimiterRes) return outcome; // over the budget
+          throw this.storeFailed(outcome);
+        })
+      : undefined;
+    const pages = asked.pages ? await this.pagesInMemory!.penalty(subject, 0) : undefined;
+    return { requests: requests && count(requests), pages: pages && count(pages) };
+  }
+
+  private budget({ points, msLeft }: Count): RequestBudget {
+    const limit = this.config.quotas.requestsPerMinute;
+    return { limit, remaining: Math.max(limit - points, 0), resetSeconds: seconds(msLeft), exceeded: points > limit };
+  }
   /** Neither Redis nor the insurance limiter answered: an internal fault, not the client's. */
   private storeFailed(error: unknown): AppError {
     this.logger.error({ err: error }, 'quota store failed');
     return new AppError(ErrorCode.INTERNAL, 'Quota check failed');
   }
+}
+
+/** Whole seconds, at least one: a `Retry-After`. */
+function seconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
 }

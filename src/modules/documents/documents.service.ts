@@ -7,7 +7,6 @@ import type { AppConfig } from '../../config/config.js';
 import { ARTIFACT_STORE, type ArtifactStore } from '../../infra/artifacts/artifact-store.js';
 import { inspectImage } from '../../reader/image-decoder.js';
 import { isPdf } from '../../reader/reader-protocol.js';
-import { Quotas } from '../../quota/quotas.js';
 import { parseSchema } from '../../extract/schemas.js';
 import { JobLifecycle } from './job-lifecycle.js';
 import { jobOptionsSchema } from './job-options.js';
@@ -47,7 +46,6 @@ export class DocumentsService {
     private readonly jobs: JobsRepository,
     private readonly lifecycle: JobLifecycle,
     private readonly producer: OcrJobProducer,
-    private readonly quotas: Quotas,
     private readonly extraction: ExtractionService,
     private readonly state: JobStateRepository,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
@@ -67,7 +65,7 @@ export class DocumentsService {
     if (options.data.schema !== undefined) parseSchema(options.data.schema);
     // PDFs are opened in the worker, in a thread of their own; images are checked here.
     const mediaType = isPdf(upload.data) ? PDF : (await inspectImage(upload.data, this.config.limits.image)).mediaType;
-    await this.quotas.assertPagesLeft(ownerId);
+    // The pages quota was checked by the guard (`@QueuesPages`), with the request quota.
 
     const id = randomUUID();
     // 256 folders shared by all jobs (by the id's first two hex digits), not one per job:

@@ -17,7 +17,7 @@ import type { Observable } from 'rxjs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CurrentPrincipal, visibleOwner, type Principal } from '../../../auth/principal.js';
-import { RequireScope } from '../../../auth/public.decorator.js';
+import { QueuesPages, RequireScope } from '../../../auth/public.decorator.js';
 import { AppError, ErrorCode } from '../../../common/app-error.js';
 import { DocumentsService } from '../documents.service.js';
 import { JobEventStream } from '../job-event-stream.js';
@@ -66,6 +66,7 @@ export class JobsController {
 
   @Post(['jobs', 'upload'])
   @RequireScope('jobs:write')
+  @QueuesPages()
   @HttpCode(202)
   @ApiScoped('jobs:write')
   @ApiConsumes('multipart/form-data')
