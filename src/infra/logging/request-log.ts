@@ -1,8 +1,7 @@
-import { Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { PinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
 import type { Principal } from '../../auth/principal.js';
-
-const logger = new Logger('HTTP');
 
 /** What is known of a request once its response is finished. */
 export interface AnsweredRequest {
@@ -41,13 +40,21 @@ export function isProbe(route: string | null): boolean {
 }
 
 /**
- * The access log: one line per answered request, at info. No header is
- * logged, so neither the Authorization header nor a cookie can leak; probes
- * are left out.
+ * The access log: one line per answered request, at info, with the context
+ * `HTTP`. No header is logged, so neither the Authorization header nor a
+ * cookie can leak; probes are left out.
+ *
+ * It writes through a child of the application's pino logger without the
+ * redaction paths (`logger-options.ts`): its fields are the fixed ones of
+ * {@link AnsweredRequest}, none of them a credential, and pino's redaction
+ * (wildcard paths for the secret config keys, parsed again on every line) was
+ * 23 of the ~160 KB the API allocated per upload in bench/upload.
  */
 export function logRequests(fastify: FastifyInstance): void {
+  let access: Logger | undefined;
   onAnswered(fastify, ({ durationMs, ...answered }) => {
     if (isProbe(answered.route)) return;
-    logger.log({ ...answered, durationMs: Math.round(durationMs * 10) / 10 }, 'request completed');
+    access ??= PinoLogger.root.child({ context: 'HTTP' }, { redact: [] });
+    access.info({ ...answered, durationMs: Math.round(durationMs * 10) / 10 }, 'request completed');
   });
 }
