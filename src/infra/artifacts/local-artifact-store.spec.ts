@@ -61,6 +61,18 @@ describe('LocalArtifactStore', () => {
     expect((await store.get('d/z')).toString()).toBe('z');
   });
 
+  it('stores the puts of one turn together, and fails only the one the file system refuses', async () => {
+    await store.put('d/x', Buffer.from('x'));
+    const outcomes = await Promise.allSettled([
+      store.put('d/a', Buffer.from('a')),
+      store.put('d/x/under-a-file', Buffer.from('refused')),
+      store.put('e/b', Buffer.from('b')),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'ENOTDIR' });
+    expect([(await store.get('d/a')).toString(), (await store.get('e/b')).toString()]).toEqual(['a', 'b']);
+  });
+
   it.each(['../escape', '/etc/passwd', 'jobs/../../x', '', 'a\0b'])('refuses the key %j', async (key) => {
     await expect(store.put(key, Buffer.from('x'))).rejects.toThrow(/invalid artifact key/);
   });
