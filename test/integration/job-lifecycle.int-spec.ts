@@ -130,6 +130,28 @@ describe('JobLifecycle on PostgreSQL and Redis', () => {
     await expect(create('racer', 3)).resolves.toBeTruthy();
   });
 
+  it("keeps each owner's unfinished count (what the quota reads) through creation, start, finish, requeue and delete", async () => {
+    const owner = `counted-${randomUUID()}`;
+    const kept = async () =>
+      (await env.sql<{ unfinished: number }>('SELECT unfinished FROM owner_unfinished_jobs WHERE owner_id = $1', [owner]))[0]?.unfinished;
+    const counted = async () =>
+      (await env.sql<{ n: number }>("SELECT count(*)::int AS n FROM jobs WHERE owner_id = $1 AND status IN ('QUEUED', 'RUNNING')", [owner]))[0]!.n;
+
+    const [a, b, c, d] = await Promise.all([create(owner, 10), create(owner, 10), create(owner, 10), create(owner, 10)]);
+    expect([await kept(), await counted()]).toEqual([4, 4]);
+    await lifecycle.start(a!.id);
+    await lifecycle.fail(b!.id, 'CORRUPT_FILE', 'finished');
+    await lifecycle.fail(b!.id, 'CORRUPT_FILE', 'finished twice: not applied');
+    expect([await kept(), await counted()]).toEqual([3, 3]);
+    await lifecycle.requeue(a!.id, new Date(Date.now() + 60_000));
+    await jobs.delete(c!.id);
+    await jobs.delete(b!.id);
+    expect([await kept(), await counted()]).toEqual([2, 2]);
+    await lifecycle.start(d!.id);
+    await lifecycle.finish(d!.id);
+    expect([await kept(), await counted()]).toEqual([1, 1]);
+  });
+
   it('creates jobs that read back exactly as stored, each with its queued event, when uploads arrive together', async () => {
     const made = await Promise.all(Array.from({ length: 6 }, () => create(`batch-${randomUUID()}`)));
     for (const job of made) {

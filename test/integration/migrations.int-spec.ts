@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,7 @@ describe('prisma/migrations', () => {
         'job_pages',
         'job_results',
         'jobs',
+        'owner_unfinished_jobs',
       ]);
     } finally {
       await env.cleanup();
@@ -58,6 +59,35 @@ describe('prisma/migrations', () => {
       expect(job).toEqual({ pages_total: 1, pages_done: 1 });
     } finally {
       await rm(initOnly, { recursive: true, force: true });
+      await env.cleanup();
+    }
+  });
+
+  it("count the unfinished jobs of owners that had some before the count was kept", async () => {
+    const env = await createTestEnv('int_migrations_unfinished');
+    const before = await mkdtemp(join(tmpdir(), 'ocrflow-migrations-'));
+    try {
+      // A database at the migration before the count, holding jobs in every status.
+      await env.sql('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
+      const names = (await readdir(MIGRATIONS_DIR)).filter((name) => /^\d/.test(name) && name < '20261129190000').sort();
+      for (const name of [...names, 'migration_lock.toml']) await cp(join(MIGRATIONS_DIR, name), join(before, name), { recursive: true });
+      await migrate(env.databaseUrl, { log: () => undefined, migrationsDir: before });
+      for (const [owner, status] of [['ann', 'QUEUED'], ['ann', 'RUNNING'], ['ann', 'SUCCEEDED'], ['bob', 'FAILED'], ['cy', 'QUEUED']]) {
+        await env.sql(
+          `INSERT INTO jobs (id, owner_id, status, media_type, size_bytes, original_key, updated_at)
+           VALUES (gen_random_uuid(), $1, $2::"JobStatus", 'image/png', 1, 'k', now())`,
+          [owner, status],
+        );
+      }
+
+      await migrate(env.databaseUrl, { log: () => undefined });
+
+      expect(await env.sql('SELECT owner_id, unfinished FROM owner_unfinished_jobs ORDER BY owner_id')).toEqual([
+        { owner_id: 'ann', unfinished: 2 },
+        { owner_id: 'cy', unfinished: 1 },
+      ]);
+    } finally {
+      await rm(before, { recursive: true, force: true });
       await env.cleanup();
     }
   });

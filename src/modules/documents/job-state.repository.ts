@@ -45,10 +45,12 @@ export class JobStateRepository {
    * One round trip inserts a batch of jobs and their `queued` events (one
    * commit, one WAL flush for the lot, where an interactive transaction per
    * upload took six round trips): the SQL function `ocrflow_create_jobs`
-   * (migration 20261129151000). With a limit it first takes each owner's
-   * advisory lock, the same key as before, in key order so that two batches
-   * cannot deadlock; its insert then sees every job committed before the lock
-   * was granted, and admits an owner's uploads in arrival order while they fit.
+   * (migrations 20261129151000 and 20261129190000). With a limit it first
+   * takes each owner's advisory lock, the same key as before, in key order so
+   * that two batches cannot deadlock; it then reads the owner's unfinished
+   * count, which triggers on `jobs` keep in `owner_unfinished_jobs` (counting
+   * the owner's rows cost up to 1.4 ms a batch under a high limit), and admits
+   * an owner's uploads in arrival order while they fit.
    */
   private async createAll(items: { job: NewJob; maxUnfinished: number }[]): Promise<(Job | null)[]> {
     // The process has one limit; should two differ, the smaller holds for the batch.
