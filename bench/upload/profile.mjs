@@ -24,7 +24,7 @@ const COMPONENTS = [
   ['zod', /node_modules\/zod/],
   ['rxjs', /node_modules\/rxjs/],
   ['other dependencies', /node_modules\//],
-  ['ocrflow', /\/dist\//],
+  ['ocrflow', /\/dist[^/]*\//],  // dist/, or a copy of it kept for A/B runs (bench/results/dist-before)
 ];
 
 const [path, topArg, fromArg, toArg] = process.argv.slice(2);

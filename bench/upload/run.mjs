@@ -8,6 +8,8 @@
 //   BENCH_CPU_PROF=/tmp/prof node bench/upload/run.mjs   (then: node bench/upload/profile.mjs /tmp/prof/*.cpuprofile)
 //   BENCH_DIST=bench/results/dist-before node bench/upload/run.mjs   (another build, for A/B runs taken in turn)
 //   BENCH_ARTIFACTS=/dev/shm node bench/upload/run.mjs   (where the artifact store goes; default the OS temp folder)
+//   BENCH_MIGRATIONS=bench/results/migrations-before ...  (the schema to run on; default prisma/migrations: a build
+//                                                        from before a migration needs the migrations of its time)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -33,6 +35,8 @@ const CPU_PROF = process.env.BENCH_CPU_PROF;
 const LIMITERS = process.env.BENCH_LIMITERS !== 'off';
 /** The build to run: a copy of dist/ kept under the repository (so node_modules resolves) lets two builds take turns. */
 const DIST = resolve(ROOT, process.env.BENCH_DIST ?? 'dist');
+/** The migrations the bench's database is made from. */
+const MIGRATIONS = process.env.BENCH_MIGRATIONS ? resolve(ROOT, process.env.BENCH_MIGRATIONS) : undefined;
 /** A limit no bench run reaches: the limiters and quotas run on every request but never refuse. */
 const UNREACHED = '1000000000';
 
@@ -140,7 +144,7 @@ const { body, contentType } = multipart(png);
 const work = mkdtempSync(join(process.env.BENCH_ARTIFACTS ?? tmpdir(), 'ocrflow-bench-upload-'));
 const suffix = Math.random().toString(16).slice(2, 10);
 const databaseUrl = `${SERVER}/ocrflow_bench_upload_${suffix}`;
-await migrate(databaseUrl, { log: () => undefined });
+await migrate(databaseUrl, { log: () => undefined, ...(MIGRATIONS && { migrationsDir: MIGRATIONS }) });
 const [apiPort, barePort] = [await freePort(), await freePort()];
 const children = [];
 try {
@@ -181,7 +185,7 @@ try {
     `${name.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms` +
     `${r.cpuUs === undefined ? '' : `  ${r.cpuUs.toFixed(0).padStart(5)} µs CPU/req`}` +
     `${ref ? `  ${((100 * r.rps) / ref.rps).toFixed(1).padStart(5)} % of reference` : ''}  ${r.statuses}  (${r.servers})`;
-  console.log(`upload rate (${DIST}, artifacts in ${work}), ${CONNECTIONS} connections, ${SECONDS} s each, ${png.length} B PNG, limiters and quotas ${LIMITERS ? 'on' : 'off'}; ${availableParallelism()} cores (${cpus()[0]?.model}), Node ${process.version}`);
+  console.log(`upload rate (${DIST}${MIGRATIONS ? `, migrations ${MIGRATIONS}` : ''}, artifacts in ${work}), ${CONNECTIONS} connections, ${SECONDS} s each, ${png.length} B PNG, limiters and quotas ${LIMITERS ? 'on' : 'off'}; ${availableParallelism()} cores (${cpus()[0]?.model}), Node ${process.version}`);
   console.log(row('bare Fastify + multipart (reference)', bare));
   console.log(row('ocrflow POST /jobs (MODE=api)', ours, bare));
   if (live) console.log(row('ocrflow /health/live (reference)', live));
