@@ -19,21 +19,35 @@ export class WriteBatcher<T, R> {
   private inFlight = 0;
   private scheduled = false;
 
+  private readonly maxBatch: number;
+  private readonly concurrency: number;
+  private readonly lingerMs: number;
+
   /**
    * @param write writes the items and returns one result per item, in order.
-   * @param maxBatch most items in one write. Default 100.
-   * @param concurrency most writes in flight at once. Default 1: what arrives
-   *   meanwhile goes out together next. A second write in flight mostly waited
-   *   for the owner's advisory lock and then paid its own active-jobs count;
+   * @param options.maxBatch most items in one write. Default 100.
+   * @param options.concurrency most writes in flight at once. Default 1: what
+   *   arrives meanwhile goes out together next. A second write in flight mostly
+   *   waited for the owner's advisory lock and then paid its own active-jobs count;
    *   with one, bench/upload's PostgreSQL CPU per upload went from ~300 to
    *   ~180 µs and the API's from ~770 to ~680 µs (fewer, larger batches and
    *   `addBulk`s).
+   * @param options.lingerMs how long the items waiting when a write ends wait
+   *   for more before the next write, unless a full batch is waiting. Default
+   *   3. It only applies under load: an item that arrives with no write in
+   *   flight goes out at once. Each batch is a transaction, a WAL flush and a
+   *   wake-up of PostgreSQL, then of Redis; in bench/upload the CPU per upload
+   *   fell with it: API 490-610 -> 432-436 µs, PostgreSQL 79-100 -> 57-58,
+   *   Redis 65-82 -> 54-56, p99 30-38 ms either way.
    */
   constructor(
     private readonly write: (items: T[]) => Promise<R[]>,
-    private readonly maxBatch = 100,
-    private readonly concurrency = 1,
-  ) {}
+    { maxBatch = 100, concurrency = 1, lingerMs = 3 }: { maxBatch?: number; concurrency?: number; lingerMs?: number } = {},
+  ) {
+    this.maxBatch = maxBatch;
+    this.concurrency = concurrency;
+    this.lingerMs = lingerMs;
+  }
 
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
@@ -42,15 +56,18 @@ export class WriteBatcher<T, R> {
     });
   }
 
-  private schedule(): void {
+  /** @param afterWrite a write has just ended: let what waits linger for more. */
+  private schedule(afterWrite = false): void {
     if (this.scheduled || this.inFlight >= this.concurrency || this.pending.length === 0) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const start = () => {
       this.scheduled = false;
       while (this.inFlight < this.concurrency && this.pending.length > 0) {
         void this.run(this.pending.splice(0, this.maxBatch));
       }
-    });
+    };
+    if (afterWrite && this.lingerMs > 0 && this.pending.length < this.maxBatch) setTimeout(start, this.lingerMs);
+    else setImmediate(start);
   }
 
   private async run(batch: Pending<T, R>[]): Promise<void> {
@@ -59,7 +76,7 @@ export class WriteBatcher<T, R> {
       await this.writeAll(batch);
     } finally {
       this.inFlight--;
-      this.schedule();
+      this.schedule(true);
     }
   }
 
