@@ -52,22 +52,35 @@ export class TokenVerifier {
 
   /** The principal of a valid token, undefined for any other. */
   async verify(token: string): Promise<Principal | undefined> {
-    const known = this.verified.get(token);
-    if (known) {
-      if (Date.now() < known.expiresAt) return known.principal;
-      this.verified.delete(token);
-    }
+    const known = this.recall(token);
+    if (known) return known;
     try {
       const key = await this.keyFor(token);
       const claims = jwt.verify(token, key, this.options) as string | jwt.JwtPayload;
-      if (typeof claims !== 'object') return undefined;
-      const principal = principalFrom(claims);
-      // principalFrom requires a numeric exp.
-      if (principal && this.keys.isConfigured(key)) this.remember(token, principal, claims.exp!);
-      return principal;
+      return typeof claims === 'object' ? this.accept(token, claims, key) : undefined;
     } catch {
       return undefined;
     }
+  }
+
+  /** The principal of a token verified before and not yet expired. */
+  recall(token: string): Principal | undefined {
+    const known = this.verified.get(token);
+    if (known && Date.now() < known.expiresAt) return known.principal;
+    if (known) this.verified.delete(token);
+    return undefined;
+  }
+
+  /**
+   * The principal of a token whose signature and times were just checked with
+   * `key`, remembered when the key is one of the configured ones; undefined
+   * when its claims describe no principal.
+   */
+  accept(token: string, claims: Record<string, unknown>, key: KeyObject): Principal | undefined {
+    const principal = principalFrom(claims);
+    // principalFrom requires a numeric exp.
+    if (principal && this.keys.isConfigured(key)) this.remember(token, principal, claims.exp as number);
+    return principal;
   }
 
   /**
