@@ -1,7 +1,7 @@
 // Native Tesseract 5 (Debian's tesseract-ocr), the reference the service's OCR
 // path is measured against. It is a benchmark dependency only, never a runtime one.
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -53,13 +53,27 @@ export function nativeOcr(imagePath, { tessdata, lang = 'eng', psm } = {}) {
  */
 export function cpuSeconds() {
   const { user, system } = process.cpuUsage();
-  let children = 0;
+  return (user + system) / 1e6 + childCpuSeconds(process.pid);
+}
+
+/**
+ * CPU seconds of `pid`'s children: those that ended (counted in its own stat)
+ * and those still running (the native engine's processes), with theirs.
+ */
+function childCpuSeconds(pid) {
+  // Fields after the command name, which is in parentheses and may hold spaces; clock ticks, USER_HZ = 100.
+  const fields = (p) => readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
   try {
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
-    children = (Number(fields[13]) + Number(fields[14])) / 100; // clock ticks, USER_HZ = 100
+    const own = fields(pid);
+    let seconds = (Number(own[13]) + Number(own[14])) / 100;
+    for (const child of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+      try {
+        const f = fields(child);
+        if (Number(f[1]) === pid) seconds += (Number(f[11]) + Number(f[12])) / 100 + childCpuSeconds(Number(child));
+      } catch {} // ended meanwhile
+    }
+    return seconds;
   } catch {
-    children = NaN;
+    return NaN;
   }
-  return (user + system) / 1e6 + children;
 }
