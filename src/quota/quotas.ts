@@ -160,6 +160,7 @@ export class Quotas {
     const limit = this.config.quotas.requestsPerMinute;
     return { limit, remaining: Math.max(limit - points, 0), resetSeconds: seconds(msLeft), exceeded: points > limit };
   }
+
   /** Neither Redis nor the insurance limiter answered: an internal fault, not the client's. */
   private storeFailed(error: unknown): AppError {
     this.logger.error({ err: error }, 'quota store failed');
