@@ -34,7 +34,6 @@ if (!existsSync(join(DIST, 'ocr-pool.js'))) {
 const { prepareForOcr } = await import(join(ROOT, 'dist/reader/image-decoder.js'));
 const { OcrPool } = await import(join(DIST, 'ocr-pool.js'));
 const { modelLangPath } = await import(join(DIST, 'ocr-engine.js'));
-const { nativeTesseractAvailable } = await import(join(DIST, 'native-engine.js'));
 const { envSchema } = await import(join(ROOT, 'dist/config/config.schema.js'));
 
 const corpus = process.env.OCRFLOW_CORPUS ?? resolve(ROOT, '../shared/corpus');
@@ -53,12 +52,19 @@ const median = (xs) => {
 };
 const mean = (xs) => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
 
+/** What `OCR_ENGINE=auto` picks, as the service does: native when its engine starts. */
+async function autoEngine() {
+  const pool = await OcrPool.create({ size: 1, engine: 'native' }).catch(() => undefined);
+  await pool?.close();
+  return pool ? 'native' : 'tesseractjs';
+}
+
 /** The service's setting for an OCR_* variable: its value in this environment, else the schema's default. */
 const setting = (key) => envSchema.shape[key].parse(process.env[key] || undefined);
 const configured = setting('OCR_ENGINE');
 /** ocrflow as the worker runs it; the pool's PSM (6) is not configurable. */
 const SERVICE = {
-  engine: configured === 'auto' ? ((await nativeTesseractAvailable()) ? 'native' : 'tesseractjs') : configured,
+  engine: configured === 'auto' ? await autoEngine() : configured,
   model: setting('OCR_MODEL'),
   deskew: setting('OCR_DESKEW'),
   maxPixels: setting('OCR_MAX_PIXELS'),

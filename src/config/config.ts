@@ -55,7 +55,7 @@ export interface AppConfig {
     deskew: boolean;
     /** `auto`: the native `tesseract` binary when it is on PATH, tesseract.js otherwise. */
     engine: Env['OCR_ENGINE'];
-    /** tesseract.js's model; the native engine uses the binary's own. */
+    /** tesseract.js's model; the native engine uses the one installed with Tesseract. */
     model: Env['OCR_MODEL'];
   };
   /** The LLM field extractor; absent: fields are extracted locally only. */

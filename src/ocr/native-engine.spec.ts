@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { textImage } from '../../test/support/images.js';
 import { DocumentError, ErrorCode } from '../common/app-error.js';
-import { nativeTesseractAvailable } from './native-engine.js';
 import { OcrPool } from './ocr-pool.js';
 import type { OcrPage } from './ocr-types.js';
 
@@ -58,8 +57,10 @@ describe('native engine against tesseract.js', () => {
   let js: OcrPool;
   let native: OcrPool;
   beforeAll(async () => {
-    expect(await nativeTesseractAvailable(), 'Tesseract is not installed: apt-get install -y tesseract-ocr').toBe(true);
-    [js, native] = await Promise.all([OcrPool.create({ size: 1 }), OcrPool.create({ size: 1, engine: 'native' })]);
+    const installed = (error: Error) => {
+      throw new Error(`Tesseract is not installed: apt-get install -y tesseract-ocr (${error.message})`);
+    };
+    [js, native] = await Promise.all([OcrPool.create({ size: 1 }), OcrPool.create({ size: 1, engine: 'native' }).catch(installed)]);
   });
   afterAll(() => Promise.all([js?.close(), native?.close()]));
 

@@ -23,17 +23,6 @@ function processFile(): string {
 }
 
 /**
- * Whether Tesseract's library and English model are installed, for
- * `OCR_ENGINE=auto`: checked once at start-up by starting an engine (about
- * 0.2 s), never per page.
- */
-export async function nativeTesseractAvailable(): Promise<boolean> {
-  const engine = await NativeEngine.create({ languages: ['eng'], psm: 6, createTimeoutMs: 10_000 }).catch(() => null);
-  await engine?.terminate();
-  return engine !== null;
-}
-
-/**
  * One long-lived process running Tesseract's own library (the Debian package
  * `tesseract-ocr`, with its model `tesseract-ocr-eng`) through its C API; see
  * native-engine.process.ts. Pages go to it as PNGs and come back as TSV,

@@ -3,7 +3,6 @@ import sharp from 'sharp';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
-import { nativeTesseractAvailable } from '../../ocr/native-engine.js';
 import { OcrPool } from '../../ocr/ocr-pool.js';
 import type { BandedImage, OcrEngineKind, OcrPage, RecognizeOptions, RecycleReason, Rotation } from '../../ocr/ocr-types.js';
 
@@ -47,23 +46,31 @@ export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     const { ocr } = this.config;
-    this.engine = ocr.engine === 'auto' ? ((await nativeTesseractAvailable()) ? 'native' : 'tesseractjs') : ocr.engine;
     const common = { recognizeTimeoutMs: ocr.timeoutMs, recycleAfter: ocr.recycleAfter };
     const recycled = (pool: 'text' | 'orientation') => (reason: RecycleReason) => this.metrics?.engineRecycled(pool, reason);
-    [this.text, this.orientation] = await Promise.all([
+    const textPool = (engine: OcrEngineKind) =>
       OcrPool.create({
         ...common,
         size: ocr.workers,
-        engine: this.engine,
+        engine,
         model: ocr.model,
         recycleAbovePixels: ocr.recycleAbovePixels,
         recycleAboveRssBytes: ocr.recycleAboveRssBytes,
         onRecycle: recycled('text'),
-      }),
+      });
+    // `auto`: the native engines when they start (Tesseract's library and model
+    // are installed), tesseract.js otherwise.
+    const text = async (): Promise<[OcrEngineKind, OcrPool]> => {
+      if (ocr.engine !== 'auto') return [ocr.engine, await textPool(ocr.engine)];
+      const native = await textPool('native').catch(() => undefined);
+      return native ? ['native', native] : ['tesseractjs', await textPool('tesseractjs')];
+    };
+    [[this.engine, this.text], this.orientation] = await Promise.all([
+      text(),
       // Fed samples of at most ORIENTATION_MAX_PIXELS, so its heap stays small.
       OcrPool.create({ ...common, size: 1, purpose: 'orientation', onRecycle: recycled('orientation') }),
     ]);
-    const model = this.engine === 'native' ? 'the binary\'s own' : ocr.model;
+    const model = this.engine === 'native' ? 'the installed one' : ocr.model;
     this.logger.log({ engine: this.engine, model, engines: ocr.workers }, 'OCR engines started');
   }
 
