@@ -41,10 +41,9 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
     const token = bearerToken(request as never);
     const known = token ? this.verifier.recall(token) : undefined;
-    if (!known) await super.canActivate(context);
-    const principal = known ?? request.user!;
-    request.user = principal;
-    const { subject, scopes } = principal;
+    if (known) request.user = known;
+    else await super.canActivate(context); // passport-jwt sets request.user
+    const { subject, scopes } = request.user!;
 
     const queuesPages = this.reflector.getAllAndOverride<boolean | undefined>(QUEUES_PAGES, targets) === true;
     const { budget, pagesUsedUp } = await this.quotas.admit(subject, { pages: queuesPages });

@@ -5,9 +5,9 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { Principal } from './principal.js';
 import { TokenVerifier } from './token-verifier.js';
 
-/** Where the strategy leaves the key a request's token was checked with, for validate(). */
-const TOKEN_KEY = Symbol('tokenKey');
-type KeyedRequest = { [TOKEN_KEY]?: KeyObject };
+/** Where the strategy leaves a request's token and the key it was checked with, for validate(). */
+const CHECKED = Symbol('checkedToken');
+type CheckedRequest = { [CHECKED]?: { token: string; key: KeyObject } };
 
 /**
  * Verifies `Authorization: Bearer <JWT>` as {@link TokenVerifier} defines a
@@ -23,9 +23,9 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       // passport-jwt hands the key to jsonwebtoken, which takes a KeyObject;
       // its typings only admit strings and buffers.
-      secretOrKeyProvider: (request: KeyedRequest, token: string, done: (error: unknown, key?: string) => void) => {
+      secretOrKeyProvider: (request: CheckedRequest, token: string, done: (error: unknown, key?: string) => void) => {
         verifier.keyFor(token).then((key) => {
-          request[TOKEN_KEY] = key;
+          request[CHECKED] = { token, key };
           done(null, key as unknown as string);
         }, done);
       },
@@ -39,8 +39,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   /** Returning false rejects the token. */
-  validate(request: KeyedRequest & { headers: { authorization?: string } }, claims: Record<string, unknown>): Principal | false {
-    const token = ExtractJwt.fromAuthHeaderAsBearerToken()(request as never);
-    return (token && this.verifier.accept(token, claims, request[TOKEN_KEY]!)) || false;
+  validate(request: CheckedRequest, claims: Record<string, unknown>): Principal | false {
+    const { token, key } = request[CHECKED]!;
+    return this.verifier.accept(token, claims, key) ?? false;
   }
 }
