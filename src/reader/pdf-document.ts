@@ -85,7 +85,7 @@ export async function openPdf(data: Uint8Array, options: ReaderOptions): Promise
         throw new DocumentError(ErrorCode.CORRUPT_FILE, `Page ${number} of the PDF cannot be read.`);
       });
       try {
-        return await readPage(page, number, options, { deskew: options.deskew, bands }, canvasOf);
+        return await readPage(page, number, options, bands, canvasOf);
       } finally {
         page.cleanup();
       }
@@ -99,7 +99,7 @@ async function readPage(
   page: PDFPageProxy,
   number: number,
   options: ReaderOptions,
-  layout: LayoutOptions,
+  bands: number,
   canvasOf: CanvasOf,
 ): Promise<PageContent> {
   const { dpi, maxPagePixels } = options.pdf;
@@ -120,7 +120,7 @@ async function readPage(
       `Page ${number} is ${width}x${height} pixels at ${dpi} dpi; at most ${maxPagePixels} pixels are rendered.`,
     );
   }
-  return renderPage(page, { number, width, height, dpi }, { ...layout, maxPixels: options.ocrMaxPixels }, canvasOf);
+  return renderPage(page, { number, width, height, dpi }, { maxPixels: options.ocrMaxPixels, deskew: options.deskew, bands }, canvasOf);
 }
 
 /**
