@@ -3,6 +3,7 @@ import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import { modelLangPath, OcrEngine, osdLangPath, type DetectedOrientation, type OcrEngineConfig, type TextEngine } from './ocr-engine.js';
 import { NativeEngine } from './native-engine.js';
 import { mapBoxes, type BandedImage, type OcrPage, type OcrPoolOptions, type RecognizeOptions, type RecycleReason } from './ocr-types.js';
+import { pageConfidence } from './tsv.js';
 
 interface Waiter {
   resolve: (engine: TextEngine) => void;
@@ -329,13 +330,12 @@ export class OcrPool {
  */
 function joinBands(parts: OcrPage[], height: number): OcrPage {
   const lines = parts.flatMap((part) => part.lines);
-  const words = lines.flatMap((line) => line.words);
   return {
     width: parts[0]!.width,
     height,
     // Each band's text ends with its last line's newline.
     text: parts.map((part) => part.text).filter((text) => text.trim() !== '').join('\n'),
-    confidence: words.length === 0 ? 0 : Math.round(words.reduce((sum, word) => sum + word.confidence, 0) / words.length),
+    confidence: pageConfidence(lines),
     lines,
   };
 }

@@ -48,8 +48,12 @@ export function parseTsv(tsv: string): RecognizedText {
     .filter((p) => p.length > 0)
     .map((p) => p.map((l) => `${l}\n`).join(''))
     .join('\n');
-  const words = lines.flatMap((l) => l.words.map((w) => w.confidence));
-  return { text, confidence: Math.round(mean(words)), lines };
+  return { text, confidence: pageConfidence(lines), lines };
+}
+
+/** A page's confidence: its words' mean, rounded, as Tesseract's MeanTextConf. */
+export function pageConfidence(lines: OcrLine[]): number {
+  return Math.round(mean(lines.flatMap((l) => l.words.map((w) => w.confidence))));
 }
 
 function mean(values: number[]): number {
