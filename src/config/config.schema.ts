@@ -62,6 +62,7 @@ export const envSchema = z.object({
   OCR_RECYCLE_AFTER: positiveInt.default(200),
   OCR_RECYCLE_ABOVE_PIXELS: positiveInt.default(4_000_000),
   OCR_RECYCLE_RSS_MB: positiveInt.optional(),
+  OCR_ORIENTATION_IDLE_MS: positiveInt.default(60_000),
   OCR_MAX_PIXELS: positiveInt.default(12_000_000),
   OCR_DESKEW: bool.default(true),
   OCR_ENGINE: z.enum(['auto', 'tesseractjs', 'native']).default('tesseractjs'),

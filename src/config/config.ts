@@ -51,6 +51,8 @@ export interface AppConfig {
     recycleAbovePixels: number;
     /** Absent: no RSS threshold. */
     recycleAboveRssBytes?: number;
+    /** How long the orientation engine stays up after the last page that needed it. */
+    orientationIdleMs: number;
     /** Straighten slightly tilted scans before reading. */
     deskew: boolean;
     /** `auto`: the native `tesseract` binary when it is on PATH, tesseract.js otherwise. */
@@ -160,6 +162,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       recycleAfter: e.OCR_RECYCLE_AFTER,
       recycleAbovePixels: e.OCR_RECYCLE_ABOVE_PIXELS,
       recycleAboveRssBytes: e.OCR_RECYCLE_RSS_MB && e.OCR_RECYCLE_RSS_MB * 1024 * 1024,
+      orientationIdleMs: e.OCR_ORIENTATION_IDLE_MS,
       deskew: e.OCR_DESKEW,
       engine: e.OCR_ENGINE,
       model: e.OCR_MODEL,

@@ -25,16 +25,22 @@ const MIN_ORIENTATION_CONFIDENCE = 1;
 const ORIENTATION_MAX_PIXELS = 1_000_000;
 
 /**
- * Owns the worker process's OCR engines: created once at start-up, reused by
- * every job, closed only after the queue worker has drained at shutdown. One
- * more engine, on tesseract.js's legacy core whatever `OCR_ENGINE` says,
- * detects page orientation.
+ * Owns the worker process's OCR engines: the text engines are created once at
+ * start-up, reused by every job, closed only after the queue worker has
+ * drained at shutdown. One more engine, on tesseract.js's legacy core whatever
+ * `OCR_ENGINE` says, detects page orientation. It holds about 95 MB and only a
+ * page read with low confidence needs it, so it starts on the first such page
+ * and stops after `OCR_ORIENTATION_IDLE_MS` without one.
  */
 @Injectable()
 export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(OcrEngineService.name);
   private text?: OcrPool;
-  private orientation?: OcrPool;
+  /** Started on demand; see the class comment. */
+  private orientation?: Promise<OcrPool>;
+  /** upright() calls under way: the orientation engine is not stopped while there are any. */
+  private orientationCalls = 0;
+  private orientationIdle?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -46,17 +52,14 @@ export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     const { ocr } = this.config;
-    const common = { recognizeTimeoutMs: ocr.timeoutMs, recycleAfter: ocr.recycleAfter };
-    const recycled = (pool: 'text' | 'orientation') => (reason: RecycleReason) => this.metrics?.engineRecycled(pool, reason);
     const textPool = (engine: OcrEngineKind) =>
       OcrPool.create({
-        ...common,
+        ...this.poolOptions('text'),
         size: ocr.workers,
         engine,
         model: ocr.model,
         recycleAbovePixels: ocr.recycleAbovePixels,
         recycleAboveRssBytes: ocr.recycleAboveRssBytes,
-        onRecycle: recycled('text'),
       });
     // `auto`: the native engines when they start (Tesseract's library and model
     // are installed), tesseract.js otherwise.
@@ -65,11 +68,7 @@ export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
       const native = await textPool('native').catch(() => undefined);
       return native ? ['native', native] : ['tesseractjs', await textPool('tesseractjs')];
     };
-    [[this.engine, this.text], this.orientation] = await Promise.all([
-      text(),
-      // Fed samples of at most ORIENTATION_MAX_PIXELS, so its heap stays small.
-      OcrPool.create({ ...common, size: 1, purpose: 'orientation', onRecycle: recycled('orientation') }),
-    ]);
+    [this.engine, this.text] = await text();
     const model = this.engine === 'native' ? 'the installed one' : ocr.model;
     this.logger.log({ engine: this.engine, model, engines: ocr.workers }, 'OCR engines started');
   }
@@ -79,13 +78,27 @@ export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
    * itself when its orientation is unclear (too little text) or already right.
    */
   async upright(image: Buffer, options: RecognizeOptions = {}): Promise<{ image: Buffer; rotation: Rotation }> {
-    const pool = this.started(this.orientation);
-    const { width, height } = await sharp(image).metadata();
-    const scale = Math.min(1, Math.sqrt(ORIENTATION_MAX_PIXELS / (width * height)));
-    const sample = scale < 1 ? await sharp(image).resize({ width: Math.round(width * scale) }).png({ compressionLevel: 1 }).toBuffer() : image;
-    const { rotation, confidence } = await pool.detectOrientation(sample, options);
-    if (rotation === 0 || confidence < MIN_ORIENTATION_CONFIDENCE) return { image, rotation: 0 };
-    return { image: await sharp(image).rotate(rotation).png({ compressionLevel: 1 }).toBuffer(), rotation };
+    this.started(this.text);
+    clearTimeout(this.orientationIdle);
+    this.orientationCalls += 1;
+    try {
+      const { width, height } = await sharp(image).metadata();
+      const scale = Math.min(1, Math.sqrt(ORIENTATION_MAX_PIXELS / (width * height)));
+      const sample = scale < 1 ? await sharp(image).resize({ width: Math.round(width * scale) }).png({ compressionLevel: 1 }).toBuffer() : image;
+      const { rotation, confidence } = await (await this.orientationPool()).detectOrientation(sample, options);
+      if (rotation === 0 || confidence < MIN_ORIENTATION_CONFIDENCE) return { image, rotation: 0 };
+      return { image: await sharp(image).rotate(rotation).png({ compressionLevel: 1 }).toBuffer(), rotation };
+    } finally {
+      this.orientationCalls -= 1;
+      if (this.orientationCalls === 0) {
+        this.orientationIdle = setTimeout(() => void this.stopOrientation(), this.config.ocr.orientationIdleMs).unref();
+      }
+    }
+  }
+
+  /** True while the orientation engine is started or starting. */
+  get orientationRunning(): boolean {
+    return this.orientation !== undefined;
   }
 
   recognize(page: Buffer | BandedImage, options: RecognizeOptions = {}): Promise<OcrPage> {
@@ -98,7 +111,32 @@ export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.text?.close(), this.orientation?.close()]);
+    clearTimeout(this.orientationIdle);
+    await Promise.all([this.text?.close(), this.stopOrientation()]);
+  }
+
+  /** The orientation engine, started if it is not. Fed samples of at most ORIENTATION_MAX_PIXELS, so its heap stays small. */
+  private orientationPool(): Promise<OcrPool> {
+    this.orientation ??= OcrPool.create({ ...this.poolOptions('orientation'), size: 1, purpose: 'orientation' }).catch((error: unknown) => {
+      this.orientation = undefined; // the next page that needs it tries again
+      throw error;
+    });
+    return this.orientation;
+  }
+
+  private async stopOrientation(): Promise<void> {
+    const pool = this.orientation;
+    this.orientation = undefined;
+    await pool?.then((started) => started.close(), () => undefined);
+  }
+
+  private poolOptions(pool: 'text' | 'orientation') {
+    const { timeoutMs, recycleAfter } = this.config.ocr;
+    return {
+      recognizeTimeoutMs: timeoutMs,
+      recycleAfter,
+      onRecycle: (reason: RecycleReason) => this.metrics?.engineRecycled(pool, reason),
+    };
   }
 
   private started(pool: OcrPool | undefined): OcrPool {
