@@ -257,6 +257,12 @@ describe('images', () => {
     expect(worker).toMatch(/^ENV .*\bMODE=worker\b/m);
   });
 
+  it('the worker image installs Tesseract and picks its engine when it is there (OCR_ENGINE=auto)', () => {
+    expect(worker).toMatch(/^ARG NATIVE_TESSERACT=true$/m);
+    expect(worker).toMatch(/apt-get install [^\n]*\$NATIVE_TESSERACT[^\n]*tesseract-ocr/);
+    expect(worker).toMatch(/^ENV .*\bOCR_ENGINE=auto\b/m);
+  });
+
   it('.dockerignore keeps local secrets out of the build context', () => {
     const ignored = read('.dockerignore').split('\n');
     for (const entry of ['.env', '.env.*', '**/*.pem', '.npmrc']) expect(ignored).toContain(entry);
