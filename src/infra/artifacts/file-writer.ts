@@ -5,7 +5,8 @@ export interface WriteRequest {
   id: number;
   temp: string;
   target: string;
-  data: Uint8Array;
+  /** Its own memory, moved to the thread. */
+  data: Uint8Array<ArrayBuffer>;
 }
 
 export interface WriteReply {
@@ -36,9 +37,10 @@ export class FileWriter {
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       if (this.queued.length === 0) setImmediate(this.post);
-      // Posting copies the whole underlying memory: a small view of a large buffer is copied alone first.
-      const bytes = data.byteLength === data.buffer.byteLength ? data : new Uint8Array(data);
-      this.queued.push({ id, temp, target, data: bytes });
+      // A copy of its own, moved to the thread rather than cloned: cloning a
+      // Uint8Array copies its whole underlying memory (an upload is a view of a
+      // larger one) once to send it and again to receive it.
+      this.queued.push({ id, temp, target, data: new Uint8Array(data) });
     });
   }
 
@@ -49,7 +51,7 @@ export class FileWriter {
     if (batch.length === 0) return;
     const thread = this.thread ?? this.start();
     thread.ref();
-    thread.postMessage(batch);
+    thread.postMessage(batch, batch.map(({ data }) => data.buffer));
   };
 
   private start(): Worker {

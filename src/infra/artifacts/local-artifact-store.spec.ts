@@ -28,6 +28,15 @@ describe('LocalArtifactStore', () => {
     await expect(store.get('jobs/a/original')).rejects.toBeInstanceOf(ArtifactNotFoundError);
   });
 
+  it('stores exactly the bytes of a view into a larger buffer, and leaves the caller its buffer', async () => {
+    const whole = Buffer.from('header|the document|trailer');
+    const view = whole.subarray(7, 19);
+    await store.put('originals/ab/view', view);
+    expect((await store.get('originals/ab/view')).toString()).toBe('the document');
+    expect(view.toString()).toBe('the document');
+    expect(whole.toString()).toBe('header|the document|trailer');
+  });
+
   it('removes the folders a deleted object leaves empty, and only those', async () => {
     await store.put('jobs/a/original', Buffer.from('a'));
     await store.put('jobs/b/original', Buffer.from('b'));
