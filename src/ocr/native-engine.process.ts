@@ -1,17 +1,21 @@
 // The native engine's process: Tesseract's own library (libtesseract, the
 // Debian package `tesseract-ocr`), driven through its C API by koffi. The model
 // is loaded once, then pages are read one at a time as the parent sends them:
-// a PNG in, Tesseract's TSV out. A process of its own, not a thread, because a
-// call stuck in native code can only be stopped by killing its process, and a
-// crash in native code then ends this process, not the worker's.
+// a PNG in, Tesseract's TSV out (or, for `orientation`, the turn that makes the
+// page upright). A process of its own, not a thread, because a call stuck in
+// native code can only be stopped by killing its process, and a crash in native
+// code then ends this process, not the worker's.
 //
-// Started as `node native-engine.process.js <languages> <psm>`; answers
-// `{ ready: true }` once the model is loaded (or `{ ready: false, error }` and
-// exits), then `{ id, tsv }` or `{ id, error, unreadable }` per `{ id, image }`.
+// Started as `node native-engine.process.js <languages> <psm> <purpose>`;
+// answers `{ ready: true }` once the model is loaded (or `{ ready: false, error }`
+// and exits), then `{ id, tsv }`, `{ id, orientation }` or `{ id, error, unreadable }`
+// per `{ id, image }`.
 import koffi from 'koffi';
+import type { DetectedOrientation } from './ocr-engine.js';
+import type { Rotation } from './ocr-types.js';
 
-/** Tesseract's OEM_LSTM_ONLY. */
-const LSTM_ONLY = 1;
+/** Tesseract's OEM_TESSERACT_ONLY (the legacy core, all OSD has) and OEM_LSTM_ONLY. */
+const [TESSERACT_ONLY, LSTM_ONLY] = [0, 1];
 
 export interface NativeRequest {
   id: number;
@@ -22,6 +26,7 @@ export type NativeReply =
   | { ready: true }
   | { ready: false; error: string }
   | { id: number; tsv: string }
+  | { id: number; orientation: DetectedOrientation }
   | { id: number; error: string; unreadable: boolean };
 
 /** The C functions used, from `tesseract/capi.h` and Leptonica's `allheaders.h`. */
@@ -38,32 +43,50 @@ function bind() {
     tsv: tesseract.func('void *TessBaseAPIGetTsvText(void *api, int page)'),
     deleteText: tesseract.func('void TessDeleteText(void *text)'),
     clear: tesseract.func('void TessBaseAPIClear(void *api)'),
+    detectOrientation: tesseract.func(
+      'bool TessBaseAPIDetectOrientationScript(void *api, _Out_ int *degrees, _Out_ float *confidence, _Out_ const char **script, _Out_ float *scriptConfidence)',
+    ),
     readPix: leptonica.func('void *pixReadMem(const uint8_t *data, size_t size)'),
     destroyPix: leptonica.func('void pixDestroy(_Inout_ void **pix)'),
   };
 }
 
-function start(languages: string, psm: number): (image: Uint8Array) => string | null {
+type Reply = { tsv: string } | { orientation: DetectedOrientation };
+
+/** Loads the model; the function it returns answers one image, or null when Leptonica cannot read it. */
+function start(languages: string, psm: number, purpose: string): (image: Uint8Array) => Reply | null {
   const c = bind();
   const api = c.create();
+  const orientation = purpose === 'orientation';
   // Datapath null: the library's own tessdata folder, as the `tesseract` CLI uses.
-  if (c.init(api, null, languages, LSTM_ONLY) !== 0) throw new Error(`Tesseract could not load the language data for ${languages}`);
+  if (c.init(api, null, languages, orientation ? TESSERACT_ONLY : LSTM_ONLY) !== 0) {
+    throw new Error(`Tesseract could not load the language data for ${languages}`);
+  }
   c.setPageSegMode(api, psm);
   // Diagnostics ("Estimating resolution as 300") would otherwise go to stderr.
   c.setVariable(api, 'debug_file', '/dev/null');
-  /** The page's TSV; null when Leptonica cannot read the image. */
+  const read = (): Reply => {
+    if (c.recognize(api, null) !== 0) throw new Error('Tesseract failed to recognise the page');
+    const text = c.tsv(api, 0);
+    try {
+      return { tsv: koffi.decode(text, 'char', -1) as string };
+    } finally {
+      c.deleteText(text);
+    }
+  };
+  const detect = (): Reply => {
+    const [degrees, confidence] = [[0], [0]];
+    // False: too little text to tell, reported as tesseract.js does.
+    if (!c.detectOrientation(api, degrees, confidence, [null], [0])) return { orientation: { rotation: 0, confidence: 0 } };
+    // Tesseract gives the page's own clockwise turn; undoing it is the rest of the circle.
+    return { orientation: { rotation: ((360 - degrees[0]!) % 360) as Rotation, confidence: confidence[0]! } };
+  };
   return (image) => {
     const pix = c.readPix(image, image.length);
     if (!pix) return null;
     try {
       c.setImage(api, pix);
-      if (c.recognize(api, null) !== 0) throw new Error('Tesseract failed to recognise the page');
-      const text = c.tsv(api, 0);
-      try {
-        return koffi.decode(text, 'char', -1) as string;
-      } finally {
-        c.deleteText(text);
-      }
+      return orientation ? detect() : read();
     } finally {
       c.clear(api);
       c.destroyPix([pix]);
@@ -72,10 +95,10 @@ function start(languages: string, psm: number): (image: Uint8Array) => string | 
 }
 
 const send = (reply: NativeReply) => process.send!(reply);
-const [languages = 'eng', psm = '6'] = process.argv.slice(2);
-let read: (image: Uint8Array) => string | null;
+const [languages = 'eng', psm = '6', purpose = 'text'] = process.argv.slice(2);
+let answer: (image: Uint8Array) => Reply | null;
 try {
-  read = start(languages, Number(psm));
+  answer = start(languages, Number(psm), purpose);
   send({ ready: true });
 } catch (error) {
   const reply: NativeReply = { ready: false, error: error instanceof Error ? error.message : String(error) };
@@ -83,8 +106,8 @@ try {
 }
 process.on('message', ({ id, image }: NativeRequest) => {
   try {
-    const tsv = read(image);
-    send(tsv === null ? { id, error: 'Leptonica cannot read the image', unreadable: true } : { id, tsv });
+    const reply = answer(image);
+    send(reply === null ? { id, error: 'Leptonica cannot read the image', unreadable: true } : { id, ...reply });
   } catch (error) {
     send({ id, error: error instanceof Error ? error.message : String(error), unreadable: false });
   }

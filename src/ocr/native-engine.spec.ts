@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { textImage } from '../../test/support/images.js';
 import { DocumentError, ErrorCode } from '../common/app-error.js';
@@ -120,6 +121,35 @@ describe('native engine against tesseract.js', () => {
     const page = await native.recognize(await textImage(['Again 42']));
     expect(normalised(page.text)).toBe('Again 42');
     expect(engineProcesses()).not.toContain(before[0]);
+  });
+});
+
+describe('native orientation detection', () => {
+  let js: OcrPool;
+  let native: OcrPool;
+  beforeAll(async () => {
+    [js, native] = await Promise.all([
+      OcrPool.create({ size: 1, purpose: 'orientation' }),
+      OcrPool.create({ size: 1, engine: 'native', purpose: 'orientation' }),
+    ]);
+  });
+  afterAll(() => Promise.all([js?.close(), native?.close()]));
+
+  it.each([0, 90, 180, 270])('finds the turn that sets a page turned %i degrees upright, as tesseract.js does', async (turn) => {
+    const image = await sharp(await readFile(join(import.meta.dirname, '../../test/fixtures/invoice.png'))).rotate(turn).png().toBuffer();
+    const [a, b] = await Promise.all([js.detectOrientation(image), native.detectOrientation(image)]);
+    expect(b.rotation).toBe((360 - turn) % 360);
+    expect(b.rotation).toBe(a.rotation);
+    expect(b.confidence).toBeGreaterThan(1);
+  });
+
+  it('reports a page with too little text to tell as upright, with confidence 0', async () => {
+    const blank = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    expect(await native.detectOrientation(blank)).toEqual({ rotation: 0, confidence: 0 });
+  });
+
+  it('reads no text on an orientation engine', async () => {
+    await expect(native.recognize(await textImage(['Not for this engine']))).rejects.toMatchObject({ code: ErrorCode.INTERNAL });
   });
 });
 

@@ -12,7 +12,12 @@ export interface NativeEngineConfig {
   languages: string[];
   psm: OcrPageSegMode;
   createTimeoutMs: number;
+  /** `orientation`: an engine for {@link NativeEngine.detectOrientation} only, with Tesseract's `osd` model. */
+  purpose: 'text' | 'orientation';
 }
+
+/** What a call's process answers, short of an error. */
+type Answer = Extract<NativeReply, { tsv: string } | { orientation: DetectedOrientation }>;
 
 /** Most of an engine process's stderr kept for an error message. */
 const STDERR_TAIL = 2_000;
@@ -42,7 +47,7 @@ export class NativeEngine implements TextEngine {
   readonly largestImage = null;
   private dead = false;
   private nextId = 1;
-  private readonly calls = new Map<number, { resolve: (tsv: string) => void; reject: (error: Error) => void }>();
+  private readonly calls = new Map<number, { resolve: (answer: Answer) => void; reject: (error: Error) => void }>();
   private stderr = '';
 
   private constructor(private readonly child: ChildProcess) {
@@ -51,7 +56,7 @@ export class NativeEngine implements TextEngine {
       if (!('id' in reply)) return;
       const call = this.calls.get(reply.id);
       this.calls.delete(reply.id);
-      if ('tsv' in reply) call?.resolve(reply.tsv);
+      if (!('error' in reply)) call?.resolve(reply);
       else if (reply.unreadable) call?.reject(new DocumentError(ErrorCode.CORRUPT_FILE, 'The OCR engine cannot read the image.'));
       else call?.reject(new AppError(ErrorCode.INTERNAL, `OCR engine failed: ${reply.error}`));
     });
@@ -70,7 +75,7 @@ export class NativeEngine implements TextEngine {
    *   or the process does not come up within `createTimeoutMs`.
    */
   static async create(config: NativeEngineConfig): Promise<NativeEngine> {
-    const child = fork(processFile(), [config.languages.join('+'), String(config.psm)], {
+    const child = fork(processFile(), [config.languages.join('+'), String(config.psm), config.purpose], {
       env: { ...process.env, OMP_THREAD_LIMIT: '1' },
       execArgv: [],
       serialization: 'advanced',
@@ -104,19 +109,26 @@ export class NativeEngine implements TextEngine {
   }
 
   async recognize(image: Buffer): Promise<RecognizedText> {
-    if (this.dead) throw new AppError(ErrorCode.INTERNAL, 'OCR engine is not running');
+    const answer = await this.call(image);
+    if (!('tsv' in answer)) throw new AppError(ErrorCode.INTERNAL, 'This OCR engine detects orientation only');
+    return parseTsv(answer.tsv);
+  }
+
+  /** Detects which way up the page is, on an engine started with `purpose: 'orientation'`. */
+  async detectOrientation(image: Buffer): Promise<DetectedOrientation> {
+    const answer = await this.call(image);
+    if (!('orientation' in answer)) throw new AppError(ErrorCode.INTERNAL, 'This OCR engine does not detect orientation');
+    return answer.orientation;
+  }
+
+  private call(image: Buffer): Promise<Answer> {
+    if (this.dead) return Promise.reject(new AppError(ErrorCode.INTERNAL, 'OCR engine is not running'));
     this.jobs += 1;
     const id = this.nextId++;
-    const tsv = await new Promise<string>((resolve, reject) => {
+    return new Promise<Answer>((resolve, reject) => {
       this.calls.set(id, { resolve, reject });
       this.child.send({ id, image } satisfies NativeRequest);
     });
-    return parseTsv(tsv);
-  }
-
-  /** Orientation detection stays on tesseract.js's legacy core (`purpose: 'orientation'`). */
-  detectOrientation(): Promise<DetectedOrientation> {
-    return Promise.reject(new AppError(ErrorCode.INTERNAL, 'The native engine does not detect orientation'));
   }
 
   /** Kills the process; the call in progress rejects with `reason`. Resolves once it has exited. */

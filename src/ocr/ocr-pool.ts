@@ -77,7 +77,6 @@ export class OcrPool {
       createTimeoutMs: positive('createTimeoutMs', options.createTimeoutMs ?? 30_000),
       purpose,
     };
-    if (options.engine === 'native' && purpose === 'orientation') throw new RangeError('OcrPool: orientation runs on tesseract.js only');
     const recognizeTimeoutMs = positive('recognizeTimeoutMs', options.recognizeTimeoutMs ?? 120_000);
     const recycleAfter = positive('recycleAfter', options.recycleAfter ?? 100);
 

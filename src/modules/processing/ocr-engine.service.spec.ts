@@ -5,7 +5,7 @@ import { textImage } from '../../../test/support/images.js';
 import { loadConfig } from '../../config/config.js';
 import { OcrEngineService } from './ocr-engine.service.js';
 
-describe('OcrEngineService: the orientation engine', () => {
+describe.each(['tesseractjs', 'native'])('OcrEngineService with OCR_ENGINE=%s: the orientation engine', (engine) => {
   let service: OcrEngineService;
   let upright: Buffer;
 
@@ -14,7 +14,7 @@ describe('OcrEngineService: the orientation engine', () => {
       DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/unused',
       JWT_SECRET: 'x'.repeat(32),
       OCR_WORKERS: '1',
-      OCR_ENGINE: 'tesseractjs',
+      OCR_ENGINE: engine,
       OCR_ORIENTATION_IDLE_MS: '500',
     });
     service = new OcrEngineService(config);

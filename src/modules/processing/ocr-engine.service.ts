@@ -27,10 +27,11 @@ const ORIENTATION_MAX_PIXELS = 1_000_000;
 /**
  * Owns the worker process's OCR engines: the text engines are created once at
  * start-up, reused by every job, closed only after the queue worker has
- * drained at shutdown. One more engine, on tesseract.js's legacy core whatever
- * `OCR_ENGINE` says, detects page orientation. It holds about 95 MB and only a
- * page read with low confidence needs it, so it starts on the first such page
- * and stops after `OCR_ORIENTATION_IDLE_MS` without one.
+ * drained at shutdown. One more engine, with Tesseract's `osd` model on the
+ * same kind of engine as the text (native, or tesseract.js's legacy core),
+ * detects page orientation. Only a page read with low confidence needs it (on
+ * tesseract.js it holds about 95 MB), so it starts on the first such page and
+ * stops after `OCR_ORIENTATION_IDLE_MS` without one.
  */
 @Injectable()
 export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
@@ -117,7 +118,14 @@ export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
 
   /** The orientation engine, started if it is not. Fed samples of at most ORIENTATION_MAX_PIXELS, so its heap stays small. */
   private orientationPool(): Promise<OcrPool> {
-    this.orientation ??= OcrPool.create({ ...this.poolOptions('orientation'), size: 1, purpose: 'orientation' }).catch((error: unknown) => {
+    const start = (engine: OcrEngineKind) => OcrPool.create({ ...this.poolOptions('orientation'), size: 1, engine, purpose: 'orientation' });
+    // Native without Tesseract's osd model (a trimmed install): tesseract.js's, which ships with the service.
+    const native = () =>
+      start('native').catch((error: unknown) => {
+        this.logger.warn(`the native orientation engine did not start (${error instanceof Error ? error.message : String(error)}); using tesseract.js's`);
+        return start('tesseractjs');
+      });
+    this.orientation ??= (this.engine === 'native' ? native() : start('tesseractjs')).catch((error: unknown) => {
       this.orientation = undefined; // the next page that needs it tries again
       throw error;
     });
