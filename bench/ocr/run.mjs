@@ -200,6 +200,11 @@ for (const ref of rows.slice(1, 3)) {
       `CPU seconds per page CLI / ocrflow ${cpuRatio('ocrflow', ref.key)}; CER ocrflow - CLI paired per page: ${paired(ref)}`,
   );
 }
+const otherRow = rows[3];
+console.log(
+  `${otherRow.name} / CLI as a user runs it: pages/s ${cores} cores ${ratio(otherRow.key, 'cliUser', cores)}` +
+    (other.engine === 'native' ? ' (the worker image runs OCR_ENGINE=auto, which picks the native engine)' : ''),
+);
 const same = (a, b) => runs[a].texts.filter((t, i) => t === runs[b].texts[i]).length;
 console.log(
   `prepareForOcr: median ${median(prepMs).toFixed(0)} ms/page (counted in ocrflow's pages/s; the CLIs read the prepared PNG)` +
