@@ -31,7 +31,7 @@ if (!existsSync(join(DIST, 'ocr-pool.js'))) {
   console.error(`${DIST}/ocr-pool.js is missing: run \`npm run build\` first.`);
   process.exit(2);
 }
-const { prepareForOcr } = await import(join(ROOT, 'dist/reader/image-decoder.js'));
+const { prepareForOcr, wholeImage } = await import(join(ROOT, 'dist/reader/image-decoder.js'));
 const { OcrPool } = await import(join(DIST, 'ocr-pool.js'));
 const { modelLangPath } = await import(join(DIST, 'ocr-engine.js'));
 const { envSchema } = await import(join(ROOT, 'dist/config/config.schema.js'));
@@ -83,7 +83,8 @@ for (const [i, page] of pages.entries()) {
   await prepareForOcr(page.original, LIMITS, { maxPixels: SERVICE.maxPixels, deskew: SERVICE.deskew, bands: cores });
   prepMs.push(performance.now() - t0);
   page.file = join(work, `${i}.png`);
-  writeFileSync(page.file, (await prepareForOcr(page.original, LIMITS)).image);
+  const full = await prepareForOcr(page.original, LIMITS); // over 5 MP: in bands, put back together
+  writeFileSync(page.file, await wholeImage(full, full.width, full.height));
 }
 
 /** Times fn over every page with n in flight; wall seconds and CPU seconds of this process and its children. */

@@ -16,7 +16,7 @@ describe('local extraction of a real OCRed invoice', () => {
   beforeAll(async () => {
     pool = await OcrPool.create({ size: 1 });
     const prepared = await prepareForOcr(readFileSync(new URL('../../test/fixtures/invoice.png', import.meta.url)), LIMITS);
-    const page = await pool.recognize(prepared.image);
+    const page = await pool.recognize(prepared);
     pages = [{ number: 1, width: page.width, height: page.height, lines: page.lines }];
   });
   afterAll(() => pool?.close());

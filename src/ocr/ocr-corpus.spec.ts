@@ -42,7 +42,7 @@ describe.skipIf(!present)('OCR of tesseract.js test images (shared corpus)', () 
   // EXIF orientation: they read correctly only because prepareForOcr applies it.
   it.each(cases())('%s reads as tesseract.js expects', async (image, expected) => {
     const prepared = await prepareForOcr(readFileSync(join(corpus, 'tessjs', 'images', image)), LIMITS);
-    const page = await pool.recognize(prepared.image);
+    const page = await pool.recognize(prepared);
     expect(page.text).toBe(expected);
     expect([page.width, page.height]).toEqual([prepared.width, prepared.height]);
   });

@@ -114,7 +114,7 @@ describe('OcrPool', () => {
       { top: cut, image: await sharp(image).extract({ left: 0, top: cut, width, height: height - cut }).png().toBuffer() },
     ];
     const threadsBefore = pool.engines;
-    const page = await pool.recognize({ image, bands });
+    const page = await pool.recognize({ image: null, bands });
 
     expect([page.width, page.height]).toEqual([width, height]);
     expect(page.lines.map((line) => line.text)).toEqual(lines);
@@ -145,7 +145,7 @@ describe('OcrPool cancellation and failures', () => {
         { top: 0, image: await busyPage() },
         { top: 2000, image: Buffer.from('not an image') },
       ];
-      await expect(pool.recognize({ image: Buffer.alloc(0), bands })).rejects.toMatchObject({ code: ErrorCode.CORRUPT_FILE });
+      await expect(pool.recognize({ image: null, bands })).rejects.toMatchObject({ code: ErrorCode.CORRUPT_FILE });
       // Which comes first, the busy band's start or the other's failure, is up
       // to timing: it is either never started or stopped (its engine replaced,
       // 'aborted'); no engine is lost to anything else.

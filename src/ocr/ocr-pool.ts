@@ -110,7 +110,7 @@ export class OcrPool {
     this.assertOpen();
     if (Buffer.isBuffer(page)) return this.read(page, signal);
     const { image, bands } = page;
-    if (bands.length === 0) return this.read(image, signal);
+    if (image) return this.read(image, signal);
     // A band that fails stops the others: the page has failed either way.
     const siblings = new AbortController();
     const stop = signal ? AbortSignal.any([signal, siblings.signal]) : siblings.signal;

@@ -62,9 +62,10 @@ export interface ImageBand {
   image: Buffer;
 }
 
-/** A page image and the bands it was cut into, which are read instead of it when there are any. */
+/** A page image, or the bands it was cut into (read each on an engine of its own, at the same time). */
 export interface BandedImage {
-  image: Buffer;
+  /** Null when the page is given as bands. */
+  image: Buffer | null;
   bands: ImageBand[];
 }
 

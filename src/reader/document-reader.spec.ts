@@ -77,7 +77,7 @@ describe('DocumentReader', () => {
       for (const n of [1, 2, 3]) {
         const page = await reader.page(n);
         if (page.kind !== 'image') throw new Error('expected an image page');
-        means.push(Math.round((await sharp(page.image).stats()).channels[0]!.mean));
+        means.push(Math.round((await sharp(page.image!).stats()).channels[0]!.mean));
       }
       expect(means).toEqual([0, 136, 255]);
     });

@@ -140,7 +140,7 @@ function threadError(error: Error & { code?: string }): Error {
 
 /** Buffers cross the thread boundary as plain Uint8Arrays. */
 function revive(page: PageContent): PageContent {
-  if (page.kind !== 'image') return page;
-  const { image } = page as { image: Uint8Array };
+  if (page.kind !== 'image' || !page.image) return page;
+  const image = page.image as Uint8Array;
   return { ...page, image: Buffer.from(image.buffer, image.byteOffset, image.byteLength) };
 }

@@ -42,9 +42,10 @@ export interface ImagePage {
   number: number;
   /**
    * PNG of the page, orientation (EXIF, TIFF tag, PDF /Rotate) applied, alpha
-   * flattened onto white, straightened by `skew`.
+   * flattened onto white, straightened by `skew`; null when it is cut into
+   * `bands` (see `wholeImage` in image-decoder.ts).
    */
-  image: Buffer;
+  image: Buffer | null;
   /** Size of `image` in pixels. */
   imageWidth: number;
   imageHeight: number;

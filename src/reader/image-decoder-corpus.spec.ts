@@ -69,14 +69,14 @@ describe.skipIf(!present)('image decoding of the shared corpus (edge/ and tessjs
   it.each([2, 3, 4, 5, 6, 7, 8])('EXIF orientation %i gives the same upright photo as hopper.jpg', async (n) => {
     const upright = await prepareForOcr(read('edge/pillow/hopper.jpg'), LIMITS);
     const oriented = await prepareForOcr(read(`edge/pillow/hopper_orientation_${n}.jpg`), LIMITS);
-    expect(await difference(oriented.image, upright.image)).toBeLessThan(8);
+    expect(await difference(oriented.image!, upright.image!)).toBeLessThan(8);
   });
 
   it.each([6, 8])('TIFF orientation tag %i is honoured', async (n) => {
     const upright = await prepareForOcr(read('edge/pillow/g4_orientation_1.tif'), LIMITS);
     const oriented = await prepareForOcr(read(`edge/pillow/g4_orientation_${n}.tif`), LIMITS);
     expect([oriented.width, oriented.height]).toEqual([upright.width, upright.height]);
-    expect(await difference(oriented.image, upright.image)).toBeLessThan(8);
+    expect(await difference(oriented.image!, upright.image!)).toBeLessThan(8);
   });
 
   it.each(['simple.png', 'simple.jpg', 'simple.bmp', 'simple.gif', 'simple.webp', 'simple-90.jpg', 'simple-180.jpg', 'simple-270.jpg'])(
@@ -85,7 +85,7 @@ describe.skipIf(!present)('image decoding of the shared corpus (edge/ and tessjs
       const reference = await prepareForOcr(read('tessjs/images/simple.png'), LIMITS);
       const prepared = await prepareForOcr(read(`tessjs/images/${file}`), LIMITS);
       expect([prepared.width, prepared.height]).toEqual([reference.width, reference.height]);
-      expect(await difference(prepared.image, reference.image)).toBeLessThan(8);
+      expect(await difference(prepared.image!, reference.image!)).toBeLessThan(8);
     },
   );
 });

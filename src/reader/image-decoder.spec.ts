@@ -130,9 +130,9 @@ describe('inspectImage and prepareForOcr', () => {
 
     await expect(inspectImage(buf, LIMITS)).resolves.toEqual({ mediaType, width: 480, height: 120, pages: 1 });
     const prepared = await prepareForOcr(buf, LIMITS);
-    expect(prepared.image.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(prepared.image!.subarray(1, 4).toString('latin1')).toBe('PNG');
     expect([prepared.width, prepared.height]).toEqual([480, 120]);
-    expect(await difference(prepared.image, img)).toBeLessThanOrEqual(tolerance);
+    expect(await difference(prepared.image!, img)).toBeLessThanOrEqual(tolerance);
   });
 
   it('applies the EXIF orientation, so the OCR sees the page upright', async () => {
@@ -149,7 +149,7 @@ describe('inspectImage and prepareForOcr', () => {
     await expect(inspectImage(jpeg, LIMITS)).resolves.toMatchObject({ width: 480, height: 120 });
     const prepared = await prepareForOcr(jpeg, LIMITS);
     expect([prepared.width, prepared.height]).toEqual([480, 120]);
-    expect(await difference(prepared.image, img)).toBeLessThan(3);
+    expect(await difference(prepared.image!, img)).toBeLessThan(3);
   });
 
   it('flattens transparency onto white', async () => {
@@ -157,7 +157,7 @@ describe('inspectImage and prepareForOcr', () => {
     const png = await sharp(Buffer.from(svg)).png().toBuffer();
     expect((await sharp(png).metadata()).hasAlpha).toBe(true);
     const prepared = await prepareForOcr(png, LIMITS);
-    const { data } = await sharp(prepared.image).raw().toBuffer({ resolveWithObject: true });
+    const { data } = await sharp(prepared.image!).raw().toBuffer({ resolveWithObject: true });
     expect([...data.subarray(-3)]).toEqual([255, 255, 255]); // bottom-right corner was transparent
   });
 
@@ -183,7 +183,7 @@ describe('inspectImage and prepareForOcr', () => {
     const img = await textImage();
     const jpeg = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).withDensity(150).jpeg().toBuffer();
     const prepared = await prepareForOcr(jpeg, LIMITS, { deskew: true });
-    expect((await sharp(prepared.image).metadata()).density).toBe(150);
+    expect((await sharp(prepared.image!).metadata()).density).toBe(150);
   });
 
   it('refuses a truncated BMP as corrupt', async () => {

@@ -2,7 +2,7 @@ import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import { assertBmpComplete, decodeBmp, readBmpHeader, type BmpHeader, type DecodedBmp } from './bmp-decoder.js';
 import { sniffImageType, type ImageMediaType } from './media-type.js';
-import type { ImageBand } from '../ocr/ocr-types.js';
+import type { BandedImage, ImageBand } from '../ocr/ocr-types.js';
 import { measureLayout } from './page-layout.js';
 import { isWholePng, pngSize } from './png-check.js';
 
@@ -27,8 +27,13 @@ export interface ImageInfo {
 
 /** A page image ready for the OCR engine: see {@link encodeForOcr}. */
 export interface OcrImage {
-  /** PNG bytes, straightened by `skew`, same size as the page it came from. */
-  image: Buffer;
+  /**
+   * PNG bytes, straightened by `skew`, same size as the page it came from;
+   * null when the page is cut into bands, which are read instead (their PNGs
+   * were encoded beside this one and it was used only for orientation, see
+   * {@link wholeImage}).
+   */
+  image: Buffer | null;
   width: number;
   height: number;
   /**
@@ -304,11 +309,22 @@ export async function encodeForOcr(raw: RawImage, { deskew = false, bands = 1 }:
     [left, top] = [Math.floor((source.width - width) / 2), Math.floor((source.height - height) / 2)];
   }
   const rows = (y0: number, y1: number) => png(pixels(source).extract({ left, top: top + y0, width, height: y1 - y0 }));
-  const [image, ...cut] = await Promise.all([
-    rows(0, height),
-    ...(layout.bands.length > 1 ? layout.bands.map(({ y0, y1 }) => rows(y0, y1)) : []),
-  ]);
-  return { image: image!, width, height, skew: layout.skew, bands: cut.map((band, i) => ({ top: layout.bands[i]!.y0, image: band })) };
+  if (layout.bands.length <= 1) return { image: await rows(0, height), width, height, skew: layout.skew, bands: [] };
+  const bandImages = await Promise.all(layout.bands.map(({ y0, y1 }) => rows(y0, y1)));
+  return { image: null, width, height, skew: layout.skew, bands: layout.bands.map(({ y0 }, i) => ({ top: y0, image: bandImages[i]! })) };
+}
+
+/**
+ * A page's whole image: the one it was encoded as, or its bands (which cover
+ * it row by row) put back together, for the rare page that needs it whole
+ * (orientation detection, when its reading was unsure).
+ */
+export async function wholeImage({ image, bands }: BandedImage, width: number, height: number): Promise<Buffer> {
+  if (image) return image;
+  return sharp({ create: { width, height, channels: 3, background: '#ffffff' } })
+    .composite(bands.map((band) => ({ input: band.image, top: band.top, left: 0 })))
+    .png({ compressionLevel: 1 })
+    .toBuffer();
 }
 
 /** One byte of brightness per pixel (Rec. 601 weights) from 1, 3 or 4 channels. */

@@ -280,4 +280,20 @@ describe('the pages of one document in parallel (MODE=all, two OCR engines)', ()
       expect(line.bbox.y0, line.text).toBeLessThan(100 + 80 * i);
     });
   });
+
+  it('turns an upside-down page read in bands upright from its bands put back together, and reads it whole', async () => {
+    const lines = Array.from({ length: 24 }, (_, i) => `Item ${i + 1} Widget ${300 + i} at ${i + 1}.50 EUR`);
+    const upsideDown = await sharp(await textImage(lines)).rotate(180).png().toBuffer();
+    // Upside down, its lines still run across: the reader cuts it in two all the same.
+    const { data, info } = await sharp(upsideDown).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { bands } = await encodeForOcr({ data, width: info.width, height: info.height, channels: info.channels }, { bands: 2 });
+    expect(bands).toHaveLength(2);
+
+    const { id } = await paula.submit(upsideDown, { fileName: 'upside-down.png' });
+    expect(await waitForJob(paula, id)).toMatchObject({ status: 'SUCCEEDED' });
+    const { body: results } = await paula.json(`/jobs/${id}/results`);
+    const [page] = results.pages;
+    expect(page.rotation).toBe(180);
+    expect(page.lines.map((line: any) => line.text)).toEqual(lines);
+  });
 });

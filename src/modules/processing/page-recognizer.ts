@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DocumentError } from '../../common/app-error.js';
 import { mapBoxes, type BBox, type OcrPage, type Rotation } from '../../ocr/ocr-types.js';
 import type { DocumentReader } from '../../reader/document-reader.js';
+import { wholeImage } from '../../reader/image-decoder.js';
 import type { PageOutcome, PageText } from '../documents/job-result.js';
 import { OcrEngineService } from './ocr-engine.service.js';
 
@@ -48,7 +49,8 @@ export class PageRecognizer {
       timings.ocr = lap();
       let rotation: Rotation = 0;
       if (page.confidence < UPRIGHT_CONFIDENCE) {
-        const upright = await this.ocr.upright(content.image, { signal });
+        const whole = await wholeImage(content, content.imageWidth, content.imageHeight);
+        const upright = await this.ocr.upright(whole, { signal });
         timings.orientation = lap();
         rotation = upright.rotation;
         if (rotation !== 0) {
