@@ -55,7 +55,7 @@ export interface AppConfig {
     orientationIdleMs: number;
     /** Straighten slightly tilted scans before reading. */
     deskew: boolean;
-    /** `auto`: the native `tesseract` binary when it is on PATH, tesseract.js otherwise. */
+    /** `auto`: the native engine (Tesseract's own library) when it starts, tesseract.js otherwise. */
     engine: Env['OCR_ENGINE'];
     /** tesseract.js's model; the native engine uses the one installed with Tesseract. */
     model: Env['OCR_MODEL'];

@@ -22,11 +22,13 @@ export interface NativeRequest {
   image: Uint8Array;
 }
 
+/** A page's answer: its TSV, or for `orientation` the turn that sets it upright. */
+export type NativeAnswer = { tsv: string } | { orientation: DetectedOrientation };
+
 export type NativeReply =
   | { ready: true }
   | { ready: false; error: string }
-  | { id: number; tsv: string }
-  | { id: number; orientation: DetectedOrientation }
+  | ({ id: number } & NativeAnswer)
   | { id: number; error: string; unreadable: boolean };
 
 /** The C functions used, from `tesseract/capi.h` and Leptonica's `allheaders.h`. */
@@ -51,10 +53,8 @@ function bind() {
   };
 }
 
-type Reply = { tsv: string } | { orientation: DetectedOrientation };
-
 /** Loads the model; the function it returns answers one image, or null when Leptonica cannot read it. */
-function start(languages: string, psm: number, purpose: string): (image: Uint8Array) => Reply | null {
+function start(languages: string, psm: number, purpose: string): (image: Uint8Array) => NativeAnswer | null {
   const c = bind();
   const api = c.create();
   const orientation = purpose === 'orientation';
@@ -65,7 +65,7 @@ function start(languages: string, psm: number, purpose: string): (image: Uint8Ar
   c.setPageSegMode(api, psm);
   // Diagnostics ("Estimating resolution as 300") would otherwise go to stderr.
   c.setVariable(api, 'debug_file', '/dev/null');
-  const read = (): Reply => {
+  const read = (): NativeAnswer => {
     if (c.recognize(api, null) !== 0) throw new Error('Tesseract failed to recognise the page');
     const text = c.tsv(api, 0);
     try {
@@ -74,7 +74,7 @@ function start(languages: string, psm: number, purpose: string): (image: Uint8Ar
       c.deleteText(text);
     }
   };
-  const detect = (): Reply => {
+  const detect = (): NativeAnswer => {
     const [degrees, confidence] = [[0], [0]];
     // False: too little text to tell, reported as tesseract.js does.
     if (!c.detectOrientation(api, degrees, confidence, [null], [0])) return { orientation: { rotation: 0, confidence: 0 } };
@@ -96,7 +96,7 @@ function start(languages: string, psm: number, purpose: string): (image: Uint8Ar
 
 const send = (reply: NativeReply) => process.send!(reply);
 const [languages = 'eng', psm = '6', purpose = 'text'] = process.argv.slice(2);
-let answer: (image: Uint8Array) => Reply | null;
+let answer: (image: Uint8Array) => NativeAnswer | null;
 try {
   answer = start(languages, Number(psm), purpose);
   send({ ready: true });

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import { threadFile } from '../common/thread-file.js';
-import type { NativeReply, NativeRequest } from './native-engine.process.js';
+import type { NativeAnswer, NativeReply, NativeRequest } from './native-engine.process.js';
 import type { DetectedOrientation, RecognizedText, TextEngine } from './ocr-engine.js';
 import type { OcrPageSegMode } from './ocr-types.js';
 import { parseTsv } from './tsv.js';
@@ -15,9 +15,6 @@ export interface NativeEngineConfig {
   /** `orientation`: an engine for {@link NativeEngine.detectOrientation} only, with Tesseract's `osd` model. */
   purpose: 'text' | 'orientation';
 }
-
-/** What a call's process answers, short of an error. */
-type Answer = Extract<NativeReply, { tsv: string } | { orientation: DetectedOrientation }>;
 
 /** Most of an engine process's stderr kept for an error message. */
 const STDERR_TAIL = 2_000;
@@ -47,7 +44,7 @@ export class NativeEngine implements TextEngine {
   readonly largestImage = null;
   private dead = false;
   private nextId = 1;
-  private readonly calls = new Map<number, { resolve: (answer: Answer) => void; reject: (error: Error) => void }>();
+  private readonly calls = new Map<number, { resolve: (answer: NativeAnswer) => void; reject: (error: Error) => void }>();
   private stderr = '';
 
   private constructor(private readonly child: ChildProcess) {
@@ -121,11 +118,11 @@ export class NativeEngine implements TextEngine {
     return answer.orientation;
   }
 
-  private call(image: Buffer): Promise<Answer> {
+  private call(image: Buffer): Promise<NativeAnswer> {
     if (this.dead) return Promise.reject(new AppError(ErrorCode.INTERNAL, 'OCR engine is not running'));
     this.jobs += 1;
     const id = this.nextId++;
-    return new Promise<Answer>((resolve, reject) => {
+    return new Promise<NativeAnswer>((resolve, reject) => {
       this.calls.set(id, { resolve, reject });
       this.child.send({ id, image } satisfies NativeRequest);
     });

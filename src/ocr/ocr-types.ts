@@ -121,7 +121,7 @@ export interface OcrPoolOptions {
    * likely to have grown). Default: never.
    */
   recycleAboveRssBytes?: number;
-  /** `orientation`: engines for {@link OcrPool.detectOrientation} (legacy core, `osd` model). Default `text`. */
+  /** `orientation`: engines for {@link OcrPool.detectOrientation} (the `osd` model; tesseract.js's on its legacy core). Default `text`. */
   purpose?: 'text' | 'orientation';
   /** Longest the creation of one engine may take. Default 30000 ms. */
   createTimeoutMs?: number;

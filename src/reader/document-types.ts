@@ -46,7 +46,7 @@ export interface ImagePage {
    * `bands` (see `wholeImage` in image-decoder.ts).
    */
   image: Buffer | null;
-  /** Size of `image` in pixels. */
+  /** Size of the page image (of `image`, or of its bands put together) in pixels. */
   imageWidth: number;
   imageHeight: number;
   /** Clockwise degrees the text stood tilted; `image` is turned back by as much about its centre. */

@@ -260,18 +260,21 @@ describe('the pages of one document in parallel (MODE=all, two OCR engines)', ()
     expect(busy).toBeGreaterThan(window!.ms);
   });
 
-  it('reads a long single page in bands on both engines: every line once, in order, boxes on the page', async () => {
-    const lines = Array.from({ length: 24 }, (_, i) => `Item ${i + 1} Widget ${300 + i} at ${i + 1}.50 EUR`);
-    const image = await textImage(lines);
-    // The page is one the reader cuts in two, so this is the banded path.
+  const lines = Array.from({ length: 24 }, (_, i) => `Item ${i + 1} Widget ${300 + i} at ${i + 1}.50 EUR`);
+
+  /** Reads an image the reader cuts in two (checked first, so this is the banded path); its one page. */
+  async function readInBands(image: Buffer, fileName: string) {
     const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     const { bands } = await encodeForOcr({ data, width: info.width, height: info.height, channels: info.channels }, { bands: 2 });
     expect(bands).toHaveLength(2);
-
-    const { id } = await paula.submit(image, { fileName: 'long.png' });
+    const { id } = await paula.submit(image, { fileName });
     expect(await waitForJob(paula, id)).toMatchObject({ status: 'SUCCEEDED' });
     const { body: results } = await paula.json(`/jobs/${id}/results`);
-    const [page] = results.pages;
+    return results.pages[0];
+  }
+
+  it('reads a long single page in bands on both engines: every line once, in order, boxes on the page', async () => {
+    const page = await readInBands(await textImage(lines), 'long.png');
     expect(page.lines.map((line: any) => line.text)).toEqual(lines);
     expect(squash(page.text)).toBe(squash(lines.join(' ')));
     // textImage puts line i's baseline at y = 100 + 80 i.
@@ -282,17 +285,8 @@ describe('the pages of one document in parallel (MODE=all, two OCR engines)', ()
   });
 
   it('turns an upside-down page read in bands upright from its bands put back together, and reads it whole', async () => {
-    const lines = Array.from({ length: 24 }, (_, i) => `Item ${i + 1} Widget ${300 + i} at ${i + 1}.50 EUR`);
-    const upsideDown = await sharp(await textImage(lines)).rotate(180).png().toBuffer();
     // Upside down, its lines still run across: the reader cuts it in two all the same.
-    const { data, info } = await sharp(upsideDown).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    const { bands } = await encodeForOcr({ data, width: info.width, height: info.height, channels: info.channels }, { bands: 2 });
-    expect(bands).toHaveLength(2);
-
-    const { id } = await paula.submit(upsideDown, { fileName: 'upside-down.png' });
-    expect(await waitForJob(paula, id)).toMatchObject({ status: 'SUCCEEDED' });
-    const { body: results } = await paula.json(`/jobs/${id}/results`);
-    const [page] = results.pages;
+    const page = await readInBands(await sharp(await textImage(lines)).rotate(180).png().toBuffer(), 'upside-down.png');
     expect(page.rotation).toBe(180);
     expect(page.lines.map((line: any) => line.text)).toEqual(lines);
   });

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../../test/support/harness.js';
@@ -10,6 +11,7 @@ describe.each(['tesseractjs', 'native'])('OcrEngineService with OCR_ENGINE=%s: t
   let upright: Buffer;
 
   beforeAll(async () => {
+    Logger.overrideLogger(false); // the service's start-up line, out of the test output
     const config = loadConfig({
       DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/unused',
       JWT_SECRET: 'x'.repeat(32),

@@ -79,7 +79,7 @@ export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
    * itself when its orientation is unclear (too little text) or already right.
    */
   async upright(image: Buffer, options: RecognizeOptions = {}): Promise<{ image: Buffer; rotation: Rotation }> {
-    this.started(this.text);
+    this.started(this.text); // not before the service has started, nor after it has stopped
     clearTimeout(this.orientationIdle);
     this.orientationCalls += 1;
     try {
