@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { distance } from 'fastest-levenshtein';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { textImage } from '../../test/support/images.js';
@@ -44,16 +45,6 @@ function engineProcesses(): number[] {
     .map(Number);
 }
 
-function levenshtein(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[b.length];
-}
-
 describe('native engine against tesseract.js', () => {
   let js: OcrPool;
   let native: OcrPool;
@@ -78,7 +69,7 @@ describe('native engine against tesseract.js', () => {
     expect(Math.abs(b.lines.length - a.lines.length)).toBeLessThanOrEqual(1);
     const words = (p: OcrPage) => p.lines.flatMap((l) => l.words);
     expect(Math.abs(words(b).length - words(a).length)).toBeLessThanOrEqual(2);
-    expect(levenshtein(normalised(b.text), normalised(a.text))).toBeLessThanOrEqual(normalised(a.text).length * 0.03);
+    expect(distance(normalised(b.text), normalised(a.text))).toBeLessThanOrEqual(normalised(a.text).length * 0.03);
     // Same words in the same places: nearly every native word has a tesseract.js
     // twin of the same text whose box is within a few pixels.
     const near = (x: number, y: number) => Math.abs(x - y) < 8;
