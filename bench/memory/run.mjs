@@ -6,11 +6,12 @@
 //   npm run build && node bench/memory/run.mjs
 //   BENCH_MEM_PAGES=4 BENCH_MEM_ENGINES=1,2 node bench/memory/run.mjs
 //   MALLOC_ARENA_MAX=2 node bench/memory/run.mjs     (OCR_*, MALLOC_*, UV_*, LD_PRELOAD and NODE_OPTIONS reach the worker)
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { apiClient, benchEnv, freePort, pageLines, pagePng, ROOT, scannedPdf, startService } from '../documents/service.mjs';
+import { descendants } from '../proc.mjs';
 
 const PAGES = Number.parseInt(process.env.BENCH_MEM_PAGES ?? '4', 10);
 const ENGINES = (process.env.BENCH_MEM_ENGINES ?? '1,2').split(',').map(Number);
@@ -30,22 +31,6 @@ function processStatus(pid) {
   } catch {}
   const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(text)?.[1] ?? 0) * 1024;
   return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile'), hwm: kb('VmHWM') };
-}
-
-/** Pids of `pid`'s children, and theirs. */
-function descendants(pid) {
-  const children = readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((child) => {
-      try {
-        const stat = readFileSync(`/proc/${child}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-  return children.flatMap((child) => [child, ...descendants(child)]);
 }
 
 /** The worker's figures with its child processes' added (the peak, VmHWM, is the worker's own). */

@@ -1,10 +1,11 @@
 // Native Tesseract 5 (Debian's tesseract-ocr), the reference the service's OCR
 // path is measured against. It is a benchmark dependency only, never a runtime one.
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { descendants, statFields } from '../proc.mjs';
 
 /** `tesseract --version`'s first two lines, or undefined when the binary is missing. */
 export function nativeVersion() {
@@ -59,18 +60,17 @@ export function cpuSeconds() {
 /**
  * CPU seconds of `pid`'s children: those that ended (counted in its own stat)
  * and those still running (the native engine's processes), with theirs.
+ * Clock ticks, USER_HZ = 100.
  */
 function childCpuSeconds(pid) {
-  // Fields after the command name, which is in parentheses and may hold spaces; clock ticks, USER_HZ = 100.
-  const fields = (p) => readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
   try {
-    const own = fields(pid);
-    let seconds = (Number(own[13]) + Number(own[14])) / 100;
-    for (const child of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    const ended = (fields) => (Number(fields[13]) + Number(fields[14])) / 100;
+    let seconds = ended(statFields(pid));
+    for (const child of descendants(pid)) {
       try {
-        const f = fields(child);
-        if (Number(f[1]) === pid) seconds += (Number(f[11]) + Number(f[12])) / 100 + childCpuSeconds(Number(child));
-      } catch {} // ended meanwhile
+        const fields = statFields(child);
+        seconds += (Number(fields[11]) + Number(fields[12])) / 100 + ended(fields);
+      } catch {} // ended meanwhile: its parent's stat counts it
     }
     return seconds;
   } catch {
