@@ -2,9 +2,9 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../support/app.js';
 import { waitForJob, type ApiClient } from '../support/client.js';
-import { createTestEnv, eventually, type TestEnv } from '../support/harness.js';
+import { createTestEnv, type TestEnv } from '../support/harness.js';
 import { textImage } from '../support/images.js';
-import { MB, rss, settledRss } from '../support/memory.js';
+import { backNearIdle, MB, settledRss } from '../support/memory.js';
 import { freePort, startService, stopService } from '../support/process.js';
 
 describe('worker memory after a 49-megapixel page', () => {
@@ -42,12 +42,7 @@ describe('worker memory after a 49-megapixel page', () => {
       const words = body.pages[0].lines.flatMap((l: any) => l.words);
       expect(Math.max(...words.map((w: any) => w.bbox.x1))).toBeGreaterThan(3500); // boxes in the 7000 px page
 
-      const after = await eventually(async () => {
-        const now = await settledRss(worker.pid!);
-        return now - idle < 100 * MB ? now : undefined;
-      }, 30_000).catch(async () => {
-        throw new Error(`RSS idle ${Math.round(idle / MB)} MB, after the big page ${Math.round((await rss(worker.pid!)) / MB)} MB`);
-      });
+      const after = await backNearIdle(worker.pid!, idle, 100 * MB);
       console.log(`worker RSS: idle ${Math.round(idle / MB)} MB, after the 49 MP page ${Math.round(after / MB)} MB`);
     } finally {
       expect(await stopService(worker)).toBe(0);
