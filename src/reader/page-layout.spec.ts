@@ -61,6 +61,17 @@ describe('measureLayout', () => {
     expect(row.every((v) => v >= threshold)).toBe(true);
   });
 
+  it('weighs lines by their width: short lines above long ones put the cut among the long ones', async () => {
+    const short = Array.from({ length: 16 }, (_, i) => `Item ${i + 1}`);
+    const long = Array.from({ length: 16 }, (_, i) => `${i + 1} x Widget ${100 + i} at 4.50 EUR, total ${(i + 1) * 4.5} EUR`);
+    const image = await grey(await textImage([...short, ...long]));
+    const { bands } = measureLayout(image, 1, { deskew: false, bands: 2 });
+    expect(bands).toHaveLength(2);
+    // By count the cut would fall after line 16; by width, several long lines later.
+    expect(bands[0]!.y1).toBeGreaterThan(100 + 19 * 80);
+    expect(bands[0]!.y1).toBeLessThan(100 + 27 * 80);
+  });
+
   it('counts a heavy block (a barcode) as one line, not by its ink', async () => {
     const page = await textImage(LINES);
     const { width } = await sharp(page).metadata();
