@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { concatTransformationMatrix, drawObject, PDFDocument, popGraphicsState, pushGraphicsState, rgb } from 'pdf-lib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { corpusHas, corpusPath } from '../../test/support/corpus.js';
 import { encryptPdf, multiPageTiff, textPdf } from '../../test/support/documents.js';
+import { textImage } from '../../test/support/images.js';
 import { DocumentError, ErrorCode } from '../common/app-error.js';
 import { DocumentReader } from './document-reader.js';
 import type { ReaderOptions } from './document-types.js';
@@ -48,6 +50,35 @@ function bmp(width: number, height: number): Buffer {
   buf.writeUInt16LE(1, 26);
   buf.writeUInt16LE(24, 28);
   return buf;
+}
+
+/** Raw pixels of an image, one byte per channel. */
+async function pixels(png: Buffer): Promise<{ data: Buffer; width: number; height: number; channels: number }> {
+  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels };
+}
+
+/**
+ * A one-page PDF that is a scan: raw pixels (RGB, or 1-bit grey rows padded to
+ * whole bytes) drawn over the whole of a page of their size at `dpi`; with
+ * a black square drawn over its bottom-left corner when `marked`.
+ */
+async function scanPdf(image: { data: Buffer; width: number; height: number; bits: 1 | 8 }, { marked = false, dpi = 300 } = {}): Promise<Buffer> {
+  const pdf = await PDFDocument.create();
+  const [width, height] = [(image.width * 72) / dpi, (image.height * 72) / dpi];
+  const page = pdf.addPage([width, height]);
+  const stream = pdf.context.stream(image.data, {
+    Type: 'XObject',
+    Subtype: 'Image',
+    Width: image.width,
+    Height: image.height,
+    ColorSpace: image.bits === 1 ? 'DeviceGray' : 'DeviceRGB',
+    BitsPerComponent: image.bits,
+  });
+  const name = page.node.newXObject('Scan', pdf.context.register(stream));
+  page.pushOperators(pushGraphicsState(), concatTransformationMatrix(width, 0, 0, height, 0, 0), drawObject(name), popGraphicsState());
+  if (marked) page.drawRectangle({ x: 0, y: 0, width: 20, height: 20, color: rgb(0, 0, 0) });
+  return Buffer.from(await pdf.save());
 }
 
 describe('DocumentReader', () => {
@@ -124,6 +155,38 @@ describe('DocumentReader', () => {
     }, small);
     const page = await withReader(pdf, (reader) => reader.page(2));
     expect(page).toMatchObject({ kind: 'image', width: 2479, height: 3508, dpi: 300 });
+  });
+
+  it('reads a scanned page from its image’s own pixels, and draws a page with anything more on it', async () => {
+    const scan = await pixels(await sharp(await textImage(['Scanned page', 'Total 12.00'])).removeAlpha().png().toBuffer());
+    // Scanned at 301 dpi: drawn at the reader's 300 dpi the page would be 5 pixels narrower.
+    const plain = await withReader(await scanPdf({ ...scan, bits: 8 }, { dpi: 301 }), (reader) => reader.page(1));
+    expect(plain).toMatchObject({ kind: 'image', imageWidth: scan.width, imageHeight: scan.height });
+    const read = await pixels((plain as { image: Buffer }).image);
+    expect(read.data.equals(scan.data)).toBe(true);
+
+    // The square (20 pt, 83 px) lies on the scan's white margin: only a page drawn whole shows it.
+    const marked = await withReader(await scanPdf({ ...scan, bits: 8 }, { marked: true }), (reader) => reader.page(1));
+    const corner = async (page: unknown) => {
+      const { image } = page as { image: Buffer; imageHeight: number };
+      const { data } = await sharp(image).extract({ left: 10, top: scan.height - 70, width: 60, height: 60 }).greyscale().raw().toBuffer({ resolveWithObject: true });
+      return data.reduce((sum, v) => sum + v, 0) / data.length;
+    };
+    expect(await corner(plain)).toBeGreaterThan(250);
+    expect(await corner(marked)).toBeLessThan(5);
+  });
+
+  it('reads a 1-bit scan (rows padded to whole bytes) as black and white pixels', async () => {
+    const [width, height] = [100, 60];
+    const stride = Math.ceil(width / 8);
+    const black = (x: number, y: number) => x < 37 || (y > 40 && x % 2 === 0);
+    const packed = Buffer.alloc(stride * height);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (!black(x, y)) packed[y * stride + (x >> 3)]! |= 0x80 >> (x & 7);
+    const page = await withReader(await scanPdf({ data: packed, width, height, bits: 1 }), (reader) => reader.page(1));
+    expect(page).toMatchObject({ kind: 'image', imageWidth: width, imageHeight: height });
+    const grey = await sharp((page as { image: Buffer }).image).extractChannel(0).raw().toBuffer();
+    const expected = Buffer.from(Array.from({ length: width * height }, (_, i) => (black(i % width, Math.floor(i / width)) ? 0 : 255)));
+    expect(grey.equals(expected)).toBe(true);
   });
 
   it('fails calls cleanly when its thread is gone', async () => {
