@@ -252,6 +252,7 @@ export async function prepareForOcr(
     let width: number;
     let height: number;
     let density: number | undefined;
+    let grey = false;
     if (mediaType === 'image/bmp') {
       const bmp: DecodedBmp = decodeBmp(buf, readBmpWithin(buf, limits));
       ({ width, height } = bmp);
@@ -260,11 +261,15 @@ export async function prepareForOcr(
       const header = await readHeader(buf, limits, page);
       ({ width, height } = header.autoOrient);
       density = header.density;
+      grey = header.space === 'b-w' || header.space === 'grey16';
       pipeline = sharp(buf, sharpOptions(limits, page)).rotate();
     }
     const scale = maxPixels && width * height > maxPixels ? Math.sqrt(maxPixels / (width * height)) : 1;
     if (scale < 1) pipeline = pipeline.resize({ width: Math.floor(width * scale), height: Math.floor(height * scale), fit: 'fill' });
-    const { data, info } = await pipeline.flatten({ background: '#ffffff' }).raw().toBuffer({ resolveWithObject: true });
+    pipeline = pipeline.flatten({ background: '#ffffff' });
+    // Flattening onto white makes a grey image RGB; it stays grey (see encodeForOcr).
+    if (grey) pipeline = pipeline.toColourspace('b-w');
+    const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
     const prepared = await encodeForOcr({ data, width: info.width, height: info.height, channels: info.channels, density }, layout);
     return { ...prepared, sourceWidth: width, sourceHeight: height };
   } catch (err) {
@@ -287,7 +292,13 @@ export async function prepareForOcr(
 export async function encodeForOcr(raw: RawImage, { deskew = false, bands = 1 }: LayoutOptions = {}): Promise<OcrImage> {
   const { width, height } = raw;
   const parts = Math.max(bands, Math.ceil((width * height) / MAX_BAND_PIXELS));
-  const pixels = (image: RawImage) => sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } }).removeAlpha();
+  // A grey page stays grey (libvips would write it as RGB): a third of the
+  // pixels to encode, and a quarter of the memory in Tesseract, which holds
+  // an RGB page at 32 bits a pixel.
+  const pixels = (image: RawImage) => {
+    const pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } }).removeAlpha();
+    return image.channels <= 2 ? pipeline.toColourspace('b-w') : pipeline;
+  };
   const png = (pipeline: Sharp) => (raw.density ? pipeline.withDensity(raw.density) : pipeline).png({ compressionLevel: 1 }).toBuffer();
   if (!deskew && parts <= 1) return { image: await png(pixels(raw)), width, height, skew: 0, bands: [] };
 

@@ -209,7 +209,9 @@ async function scannedImage(page: PDFPageProxy, width: number, height: number): 
   );
   if (!image?.data) return undefined;
   let raw: RawImage;
-  if (image.kind === ImageKind.RGB_24BPP) raw = { data: asBuffer(image.data), width: image.width, height: image.height, channels: 3 };
+  const grey = image.kind === ImageKind.RGB_24BPP ? greyOf(image.data) : undefined;
+  if (grey) raw = { data: grey, width: image.width, height: image.height, channels: 1 };
+  else if (image.kind === ImageKind.RGB_24BPP) raw = { data: asBuffer(image.data), width: image.width, height: image.height, channels: 3 };
   else if (image.kind === ImageKind.GRAYSCALE_1BPP) raw = { data: unpackBits(image.data, image.width, image.height), width: image.width, height: image.height, channels: 1 };
   else return undefined;
   if (near(raw.width, width, width) && near(raw.height, height, height)) return raw;
@@ -221,6 +223,17 @@ async function scannedImage(page: PDFPageProxy, width: number, height: number): 
 }
 
 const asBuffer = (data: Uint8Array) => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+
+/** pdf.js's RGB pixels as one grey channel when every pixel is grey (pdf.js makes a grey image RGB), else undefined. */
+function greyOf(rgb: Uint8Array): Buffer | undefined {
+  const grey = Buffer.allocUnsafe(rgb.length / 3);
+  for (let i = 0, j = 0; j < rgb.length; i++, j += 3) {
+    const value = rgb[j]!;
+    if (rgb[j + 1] !== value || rgb[j + 2] !== value) return undefined;
+    grey[i] = value;
+  }
+  return grey;
+}
 
 /** pdf.js's 1-bit image (rows padded to whole bytes, 1 white) as one byte per pixel. */
 function unpackBits(packed: Uint8Array, width: number, height: number): Buffer {
