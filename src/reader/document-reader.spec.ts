@@ -164,6 +164,8 @@ describe('DocumentReader', () => {
     expect(plain).toMatchObject({ kind: 'image', imageWidth: scan.width, imageHeight: scan.height });
     const read = await pixels((plain as { image: Buffer }).image);
     expect(read.data.equals(scan.data)).toBe(true);
+    // Black on white: grey, so read as one channel.
+    expect((await sharp((plain as { image: Buffer }).image).metadata()).channels).toBe(1);
 
     // The square (20 pt, 83 px) lies on the scan's white margin: only a page drawn whole shows it.
     const marked = await withReader(await scanPdf({ ...scan, bits: 8 }, { marked: true }), (reader) => reader.page(1));

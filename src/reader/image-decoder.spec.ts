@@ -161,6 +161,24 @@ describe('inspectImage and prepareForOcr', () => {
     expect([...data.subarray(-3)]).toEqual([255, 255, 255]); // bottom-right corner was transparent
   });
 
+  it('keeps a grey image grey, transparent or not, in one piece or in bands (Tesseract holds RGB at 32 bits a pixel)', async () => {
+    const img = await textImage();
+    const grey = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).greyscale().raw().toBuffer({ resolveWithObject: true });
+    expect(grey.info.channels).toBe(1);
+    const raw = { raw: { width: img.width, height: img.height, channels: 1 as const } };
+    const jpeg = await sharp(grey.data, raw).toColourspace('b-w').jpeg().toBuffer();
+    const withAlpha = await sharp(grey.data, raw).joinChannel(Buffer.alloc(img.width * img.height, 255), raw).toColourspace('b-w').png().toBuffer();
+    expect([(await sharp(jpeg).metadata()).channels, (await sharp(withAlpha).metadata()).channels]).toEqual([1, 2]);
+    for (const source of [jpeg, withAlpha]) {
+      const whole = await prepareForOcr(source, LIMITS);
+      expect((await sharp(whole.image!).metadata()).channels).toBe(1);
+      const banded = await prepareForOcr(source, LIMITS, { deskew: true, bands: 2 });
+      for (const image of banded.image ? [banded.image] : banded.bands.map((band) => band.image)) expect((await sharp(image).metadata()).channels).toBe(1);
+    }
+    const colour = await prepareForOcr(await encode(img, 'png'), LIMITS);
+    expect((await sharp(colour.image!).metadata()).channels).toBe(3);
+  });
+
   it('reads only the first frame of an animated GIF and counts the frames', async () => {
     const frame = (await textImage(200, 60)).data;
     const raw = { width: 200, height: 60, channels: 3 as const };
