@@ -29,9 +29,8 @@ export interface ImageInfo {
 export interface OcrImage {
   /**
    * PNG bytes, straightened by `skew`, same size as the page it came from;
-   * null when the page is cut into bands, which are read instead (their PNGs
-   * were encoded beside this one and it was used only for orientation, see
-   * {@link wholeImage}).
+   * null when the page is cut into bands, which are read instead
+   * ({@link wholeImage} puts them back together).
    */
   image: Buffer | null;
   width: number;

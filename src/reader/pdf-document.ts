@@ -125,8 +125,9 @@ async function readPage(
 }
 
 /**
- * Renders the page, scaled down to fit `maxPixels` if larger, as a PNG on white.
- * Pages are read one at a time (see reader.worker.ts), so the canvas is free.
+ * The page as a PNG on white for OCR, scaled down to fit `maxPixels` if
+ * larger: a scan's own image when the page is nothing else (see
+ * {@link scannedImage}), otherwise the page drawn on the canvas.
  */
 async function renderPage(
   page: PDFPageProxy,
@@ -136,13 +137,17 @@ async function renderPage(
 ): Promise<ImagePage> {
   const fit = Math.min(1, Math.sqrt(maxPixels / (size.width * size.height)));
   const viewport = page.getViewport({ scale: (size.dpi / 72) * fit });
-  const [targetWidth, targetHeight] = [Math.max(1, Math.floor(viewport.width)), Math.max(1, Math.floor(viewport.height))];
-  const scan = await scannedImage(page, targetWidth, targetHeight);
-  if (scan) {
-    const ocr = await encodeForOcr(scan, layout);
-    return { kind: 'image', ...size, image: ocr.image, imageWidth: scan.width, imageHeight: scan.height, skew: ocr.skew, bands: ocr.bands };
-  }
-  const canvas = canvasOf(targetWidth, targetHeight);
+  const [width, height] = [Math.max(1, Math.floor(viewport.width)), Math.max(1, Math.floor(viewport.height))];
+  const pixels = (await scannedImage(page, width, height)) ?? (await drawPage(page, viewport, canvasOf(width, height)));
+  const ocr = await encodeForOcr(pixels, layout);
+  return { kind: 'image', ...size, image: ocr.image, imageWidth: pixels.width, imageHeight: pixels.height, skew: ocr.skew, bands: ocr.bands };
+}
+
+/**
+ * Draws the page on `canvas`, on white. Pages are read one at a time (see
+ * reader.worker.ts), so the canvas is free.
+ */
+async function drawPage(page: PDFPageProxy, viewport: PageViewport, canvas: Canvas): Promise<RawImage> {
   const context = canvas.getContext('2d');
   context.reset(); // whatever the previous page left: transform, clip, styles
   context.fillStyle = '#ffffff';
@@ -152,9 +157,7 @@ async function renderPage(
   // plus an alpha of 255: the same pixels as canvas.encode('png'), written by
   // libvips at zlib level 1 (as prepareForOcr does) in 344 ms instead of 864 ms
   // for an A4 page at 300 dpi; PNG encoding was two thirds of the reader's CPU.
-  const { width, height } = canvas;
-  const ocr = await encodeForOcr({ data: canvas.data(), width, height, channels: 4 }, layout);
-  return { kind: 'image', ...size, image: ocr.image, imageWidth: width, imageHeight: height, skew: ocr.skew, bands: ocr.bands };
+  return { data: canvas.data(), width: canvas.width, height: canvas.height, channels: 4 };
 }
 
 /** Operators that neither paint nor change how the page's one image looks. */
