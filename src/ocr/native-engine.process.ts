@@ -11,6 +11,7 @@
 // and exits), then `{ id, tsv }`, `{ id, orientation }` or `{ id, error, unreadable }`
 // per `{ id, image }`.
 import koffi from 'koffi';
+import { releaseFreedMemory } from '../common/release-memory.js';
 import type { DetectedOrientation } from './ocr-engine.js';
 import type { Rotation } from './ocr-types.js';
 
@@ -111,6 +112,8 @@ process.on('message', ({ id, image }: NativeRequest) => {
   } catch (error) {
     send({ id, error: error instanceof Error ? error.message : String(error), unreadable: false });
   }
+  // Tesseract has freed the page, but malloc would keep it for this process.
+  releaseFreedMemory();
 });
 // The parent went away: nothing more will come.
 process.on('disconnect', () => process.exit(0));

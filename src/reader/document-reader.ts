@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
+import { releaseFreedMemory } from '../common/release-memory.js';
 import { threadFile } from '../common/thread-file.js';
 import type { PageContent, ReaderOptions } from './document-types.js';
 import type { ReaderOpen, ReaderReply, ReaderRequest } from './reader-protocol.js';
@@ -95,10 +96,15 @@ export class DocumentReader {
 
 let spare: Worker | undefined;
 
-/** The spare thread (a new one when there is none), and a new spare for the next document. */
+/**
+ * The spare thread (a new one when there is none), and a new spare for the
+ * next document. When the thread ends, however it ends, what it freed goes
+ * back to the kernel: otherwise malloc keeps it for the process.
+ */
 function takeThread(): Worker {
   const thread = spare ?? startThread();
   thread.off('exit', forgetSpare).off('error', ignoreSpareError).ref();
+  thread.once('exit', releaseFreedMemory);
   const next = startThread();
   next.unref();
   next.on('exit', forgetSpare).on('error', ignoreSpareError);
