@@ -1,6 +1,6 @@
 // A process's children as Linux's /proc shows them, for the benches that count
 // what a service's child processes (the native OCR engines) use.
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 
 /** The fields of /proc/<pid>/stat after the command name, which is in parentheses and may hold spaces: [1] is the parent's pid. */
 export function statFields(pid) {
@@ -21,4 +21,52 @@ export function descendants(pid) {
     })
     .map(Number);
   return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+const PAGE = 4096;
+const PRESENT = 1n << 63n;
+const PFN = (1n << 55n) - 1n;
+
+/**
+ * Bytes of memory a group of processes holds, each page counted once: their
+ * anonymous memory (private to each, from smaps), plus every distinct physical
+ * page of the files they map (from pagemap, which gives page frame numbers to
+ * root only; undefined otherwise). Summed RSS counts the pages of the Node
+ * binary and of shared libraries once per process, although the kernel keeps
+ * them once, and a container's memory accounting charges them once.
+ */
+export function footprint(pids) {
+  let anon = 0;
+  const frames = new Set();
+  for (const pid of pids) {
+    let smaps;
+    let pagemap;
+    try {
+      smaps = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+      pagemap = openSync(`/proc/${pid}/pagemap`, 'r');
+    } catch {
+      continue; // ended meanwhile
+    }
+    try {
+      // Each mapping: a header line `start-end perms offset dev inode path`, then `Key: n kB` lines.
+      for (const mapping of smaps.split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/)) {
+        const [, start, end, inode] = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ (\d+)/.exec(mapping) ?? [];
+        const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(mapping)?.[1] ?? 0) * 1024;
+        anon += kb('Anonymous');
+        if (!start || inode === '0' || kb('Rss') === kb('Anonymous')) continue;
+        const pages = Number((BigInt(`0x${end}`) - BigInt(`0x${start}`)) / BigInt(PAGE));
+        const entries = Buffer.alloc(pages * 8);
+        readSync(pagemap, entries, 0, entries.length, Number(BigInt(`0x${start}`) / BigInt(PAGE)) * 8);
+        for (let i = 0; i < pages; i++) {
+          const entry = entries.readBigUInt64LE(i * 8);
+          // A file's page copied on write is anonymous and counted above; its frame is the copy's, so it is skipped here.
+          if (entry & PRESENT && entry & (1n << 61n)) frames.add(entry & PFN);
+        }
+      }
+    } finally {
+      closeSync(pagemap);
+    }
+  }
+  if (frames.size > 0 && frames.has(0n)) return undefined; // frame numbers hidden: not root
+  return anon + frames.size * PAGE;
 }

@@ -11,6 +11,7 @@
 //   BENCH_ARTIFACTS=/dev/shm node bench/upload/run.mjs   (where the artifact store goes; default the OS temp folder)
 //   BENCH_MIGRATIONS=bench/results/migrations-before ...  (the schema to run on; default prisma/migrations: a build
 //                                                        from before a migration needs the migrations of its time)
+//   BENCH_NODE_ARGS='--max-semi-space-size=8' node bench/upload/run.mjs   (flags for the API's node; MALLOC_* and UV_* reach it too)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -46,6 +47,10 @@ const LIMITERS = process.env.BENCH_LIMITERS !== 'off';
 const DIST = resolve(ROOT, process.env.BENCH_DIST ?? 'dist');
 /** The migrations the bench's database is made from. */
 const MIGRATIONS = process.env.BENCH_MIGRATIONS ? resolve(ROOT, process.env.BENCH_MIGRATIONS) : undefined;
+/** This environment's MALLOC_* and UV_* settings, passed on to the API process. */
+const PASS_THROUGH = Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(MALLOC_|UV_)/.test(k)));
+/** Flags for the API's node, before its script. */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 /** A limit no bench run reaches: the limiters and quotas run on every request but never refuse. */
 const UNREACHED = '1000000000';
 
@@ -163,8 +168,9 @@ try {
   // pixel caps, atomic store, row with its event, enqueue. The access log is on, at info.
   children.push(
     await start(
-      [...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : []), join(DIST, 'main.js')],
+      [...NODE_ARGS, ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : []), join(DIST, 'main.js')],
       {
+        ...PASS_THROUGH,
         MODE: 'api', PORT: String(apiPort), HOST: '127.0.0.1', LOG_LEVEL: 'info', SERVICE_ENV: 'test', DATABASE_URL: databaseUrl,
         REDIS_URL, JWT_SECRET: SECRET, QUEUE_PREFIX: `bench-upload-${suffix}`, ARTIFACT_STORE_PATH: join(work, 'artifacts'),
         ...(LIMITERS
