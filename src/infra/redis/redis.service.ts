@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG } from '../../config/config.module.js';
@@ -28,7 +29,14 @@ export class RedisService implements OnApplicationShutdown {
     this.client.connect().catch(() => undefined);
   }
 
+  /**
+   * Answers once Redis does. The first connection, still being made when a
+   * process has just started, is waited for (the caller bounds the wait);
+   * without it, a health check that came first reported Redis unreachable.
+   * A connection that was lost fails at once.
+   */
   async ping(): Promise<void> {
+    if (this.client.status === 'connecting' || this.client.status === 'connect') await once(this.client, 'ready');
     await this.client.ping();
   }
 
