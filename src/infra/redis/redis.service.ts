@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG } from '../../config/config.module.js';
@@ -15,6 +14,8 @@ import type { AppConfig } from '../../config/config.js';
 @Injectable()
 export class RedisService implements OnApplicationShutdown {
   readonly client: Redis;
+  /** The first connection: made, or failed. */
+  private readonly connected: Promise<unknown>;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.client = new Redis(config.redisUrl, {
@@ -26,17 +27,17 @@ export class RedisService implements OnApplicationShutdown {
     });
     // Reconnection is automatic; errors are reported through health, not crashes.
     this.client.on('error', () => undefined);
-    this.client.connect().catch(() => undefined);
+    this.connected = this.client.connect().catch(() => undefined);
   }
 
   /**
    * Answers once Redis does. The first connection, still being made when a
    * process has just started, is waited for (the caller bounds the wait);
    * without it, a health check that came first reported Redis unreachable.
-   * A connection that was lost fails at once.
+   * After that, a connection that is down fails at once.
    */
   async ping(): Promise<void> {
-    if (this.client.status === 'connecting' || this.client.status === 'connect') await once(this.client, 'ready');
+    await this.connected;
     await this.client.ping();
   }
 
