@@ -1,5 +1,6 @@
-// A process's children as Linux's /proc shows them, for the benches that count
-// what a service's child processes (the native OCR engines) use.
+// A process's children, and the memory a group of processes holds, as Linux's
+// /proc shows them, for the benches that count what a service's child
+// processes (the native OCR engines) use.
 import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 
 /** The fields of /proc/<pid>/stat after the command name, which is in parentheses and may hold spaces: [1] is the parent's pid. */

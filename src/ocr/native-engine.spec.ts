@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { distance } from 'fastest-levenshtein';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { textImage } from '../../test/support/images.js';
+import { a4Image, textImage } from '../../test/support/images.js';
 import { backNearIdle, MB, settledRss } from '../../test/support/memory.js';
 import { DocumentError, ErrorCode } from '../common/app-error.js';
 import { OcrPool } from './ocr-pool.js';
@@ -106,7 +106,7 @@ describe('native engine against tesseract.js', () => {
   it('gives the memory of a page back to the system once it is read', async () => {
     const [pid] = engineProcesses();
     const lines = Array.from({ length: 30 }, (_, i) => `Line ${i + 1} of an A4 page at 300 dpi, amount ${i * 3}.25`);
-    const a4 = await sharp(await textImage(lines, { width: 2480 })).resize({ width: 2480, height: 3508, fit: 'fill' }).png().toBuffer();
+    const a4 = await a4Image(lines);
     const before = await settledRss(pid!);
     expect((await native.recognize(a4)).text).toContain('Line 30 of an A4 page');
     // Tesseract frees the page, but malloc kept it for the process: 79 -> 107 MB before, 79 -> 85 MB since.

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { corpusHas, corpusPath } from '../../test/support/corpus.js';
 import { encryptPdf, multiPageTiff, textPdf } from '../../test/support/documents.js';
-import { textImage } from '../../test/support/images.js';
+import { a4Image, textImage } from '../../test/support/images.js';
 import { backNearIdle, MB, settledRss } from '../../test/support/memory.js';
 import { DocumentError, ErrorCode } from '../common/app-error.js';
 import { DocumentReader } from './document-reader.js';
@@ -195,7 +195,7 @@ describe('DocumentReader', () => {
   it('gives the memory its thread used back to the system once the thread has ended', async () => {
     // An A4 scan at 300 dpi, read in two bands four times over, a thread each time.
     const lines = Array.from({ length: 30 }, (_, i) => `Line ${i + 1} of an A4 page scanned at 300 dpi`);
-    const a4 = await pixels(await sharp(await textImage(lines, { width: 2480 })).resize({ width: 2480, height: 3508, fit: 'fill' }).removeAlpha().png().toBuffer());
+    const a4 = await pixels(await a4Image(lines));
     const pdf = await scanPdf({ ...a4, bits: 8 });
     const before = await settledRss(process.pid);
     for (let i = 0; i < 4; i++) await withReader(pdf, (reader) => reader.page(1, { bands: 2 }));

@@ -211,12 +211,12 @@ async function scannedImage(page: PDFPageProxy, width: number, height: number): 
     objects.get(painted.id, resolve),
   );
   if (!image?.data) return undefined;
-  let raw: RawImage;
-  const grey = image.kind === ImageKind.RGB_24BPP ? greyOf(image.data) : undefined;
-  if (grey) raw = { data: grey, width: image.width, height: image.height, channels: 1 };
-  else if (image.kind === ImageKind.RGB_24BPP) raw = { data: asBuffer(image.data), width: image.width, height: image.height, channels: 3 };
-  else if (image.kind === ImageKind.GRAYSCALE_1BPP) raw = { data: unpackBits(image.data, image.width, image.height), width: image.width, height: image.height, channels: 1 };
-  else return undefined;
+  const pixels: Pick<RawImage, 'data' | 'channels'> | undefined =
+    image.kind === ImageKind.RGB_24BPP ? rgbOrGrey(image.data)
+    : image.kind === ImageKind.GRAYSCALE_1BPP ? { data: unpackBits(image.data, image.width, image.height), channels: 1 }
+    : undefined;
+  if (!pixels) return undefined;
+  const raw: RawImage = { ...pixels, width: image.width, height: image.height };
   if (near(raw.width, width, width) && near(raw.height, height, height)) return raw;
   const { data, info } = await sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } })
     .resize({ width, height, fit: 'fill' })
@@ -225,17 +225,15 @@ async function scannedImage(page: PDFPageProxy, width: number, height: number): 
   return { data, width: info.width, height: info.height, channels: raw.channels };
 }
 
-const asBuffer = (data: Uint8Array) => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-
-/** pdf.js's RGB pixels as one grey channel when every pixel is grey (pdf.js makes a grey image RGB), else undefined. */
-function greyOf(rgb: Uint8Array): Buffer | undefined {
+/** pdf.js's RGB pixels, as one grey channel when every pixel is grey (pdf.js makes a grey image RGB). */
+function rgbOrGrey(rgb: Uint8Array): Pick<RawImage, 'data' | 'channels'> {
   const grey = Buffer.allocUnsafe(rgb.length / 3);
   for (let i = 0, j = 0; j < rgb.length; i++, j += 3) {
     const value = rgb[j]!;
-    if (rgb[j + 1] !== value || rgb[j + 2] !== value) return undefined;
+    if (rgb[j + 1] !== value || rgb[j + 2] !== value) return { data: Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), channels: 3 };
     grey[i] = value;
   }
-  return grey;
+  return { data: grey, channels: 1 };
 }
 
 /** pdf.js's 1-bit image (rows padded to whole bytes, 1 white) as one byte per pixel. */

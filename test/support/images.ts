@@ -16,3 +16,8 @@ export async function textImage(lines: string[], { width = 1400 } = {}): Promise
     <g font-family="DejaVu Sans, sans-serif" font-size="48" fill="black">${text}</g></svg>`;
   return sharp(Buffer.from(svg)).png().toBuffer();
 }
+
+/** `lines` on a page the size of A4 at 300 dpi (2480 x 3508 pixels), as a PNG without alpha. */
+export async function a4Image(lines: string[]): Promise<Buffer> {
+  return sharp(await textImage(lines, { width: 2480 })).resize({ width: 2480, height: 3508, fit: 'fill' }).removeAlpha().png().toBuffer();
+}
