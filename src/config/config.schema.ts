@@ -13,7 +13,7 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
  * contents are the value), are redacted from logs, and are never echoed in
  * validation errors (no value is, but these especially).
  */
-export const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'LLM_API_KEY'] as const;
+export const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'LLM_API_KEY', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const;
 
 /** Keys that may also be given as `NAME_FILE`: the secrets, and the token public key. */
 export const FILE_KEYS = [...SECRET_KEYS, 'JWT_PUBLIC_KEY'] as const;
@@ -54,8 +54,23 @@ export const envSchema = z.object({
   RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
   JOB_LEASE_MS: positiveInt.default(600_000),
 
-  ARTIFACT_STORE_TYPE: z.enum(['local']).default('local'),
+  ARTIFACT_STORE_TYPE: z.enum(['local', 's3']).default('local'),
   ARTIFACT_STORE_PATH: z.string().min(1).default('./data/artifacts'),
+  // The s3 store: any S3-compatible bucket (AWS S3, MinIO, Cloudflare R2, DigitalOcean Spaces).
+  ARTIFACT_STORE_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional(),
+  ARTIFACT_STORE_PREFIX: z
+    .string()
+    .regex(/^([A-Za-z0-9_.-]+\/)*$/, "folders of letters, digits, '_', '.' and '-', each ending in '/'")
+    .max(200)
+    .default(''),
+  S3_REGION: z.string().regex(/^[a-z0-9-]{1,64}$/, 'must be a region name such as us-east-1').optional(),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  S3_SSE: z.enum(['AES256', 'aws:kms']).optional(),
+  S3_SSE_KMS_KEY_ID: z.string().min(1).max(2048).optional(),
+  S3_ACCESS_KEY_ID: z.string().min(1).max(256).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).max(256).optional(),
+  S3_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
 
   OCR_WORKERS: positiveInt.max(64).optional(),
   OCR_TIMEOUT_MS: positiveInt.default(120_000),
@@ -101,6 +116,15 @@ export const envSchema = z.object({
   // Only the API checks tokens; a worker needs no key.
   if (env.MODE !== 'worker' && !env.JWT_SECRET && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL) {
     ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'one of JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL is required' });
+  }
+  if (env.ARTIFACT_STORE_TYPE === 's3' && !env.ARTIFACT_STORE_BUCKET) {
+    ctx.addIssue({ code: 'custom', path: ['ARTIFACT_STORE_BUCKET'], message: 'is required with ARTIFACT_STORE_TYPE=s3' });
+  }
+  if (!env.S3_ACCESS_KEY_ID !== !env.S3_SECRET_ACCESS_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['S3_SECRET_ACCESS_KEY'], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together' });
+  }
+  if (env.S3_SSE_KMS_KEY_ID && env.S3_SSE !== 'aws:kms') {
+    ctx.addIssue({ code: 'custom', path: ['S3_SSE_KMS_KEY_ID'], message: 'needs S3_SSE=aws:kms' });
   }
   if (env.LLM_BASE_URL && !env.LLM_MODEL) {
     ctx.addIssue({ code: 'custom', path: ['LLM_MODEL'], message: 'is required with LLM_BASE_URL' });

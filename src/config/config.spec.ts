@@ -27,7 +27,7 @@ describe('loadConfig', () => {
     expect(config.mode).toBe('all');
     expect(config.http.port).toBe(3000);
     expect(config.http.workerPort).toBe(3001);
-    expect(config.artifacts.path).toBe('./data/artifacts');
+    expect(config.artifacts).toEqual({ type: 'local', path: './data/artifacts' });
     expect(config.queue.concurrency).toBeGreaterThan(0);
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.http)).toBe(true);
@@ -103,7 +103,7 @@ describe('loadConfig', () => {
 
   it('is documented key for key in .env.example', () => {
     const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
-    const documented = [...example.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]).sort();
+    const documented = [...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]).sort();
     expect(documented).toEqual(Object.keys(envSchema.shape).sort());
   });
 });

@@ -43,7 +43,7 @@ export interface AppConfig {
   };
   /** The worker's sweep for jobs Redis forgot or whose worker was lost. */
   reconcile: { intervalMs: number; graceMs: number; leaseMs: number };
-  artifacts: { type: 'local'; path: string };
+  artifacts: LocalStoreConfig | S3StoreConfig;
   ocr: {
     workers: number;
     timeoutMs: number;
@@ -77,6 +77,27 @@ export interface AppConfig {
     pdf: { dpi: number; maxPagePixels: number };
     ocrMaxPixels: number;
   };
+}
+
+export interface LocalStoreConfig {
+  type: 'local';
+  path: string;
+}
+
+export interface S3StoreConfig {
+  type: 's3';
+  bucket: string;
+  /** Prepended to every key: '' or folders ending in '/'. */
+  prefix: string;
+  /** Absent: the SDK's own (AWS_REGION, the shared config file). */
+  region?: string;
+  /** Absent: AWS S3 itself. */
+  endpoint?: string;
+  forcePathStyle: boolean;
+  serverSideEncryption?: { algorithm: 'AES256' | 'aws:kms'; kmsKeyId?: string };
+  /** Absent: the SDK's default chain (environment, web identity, ECS task role, instance profile). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  requestTimeoutMs: number;
 }
 
 /** Raised when the environment is invalid; the message names keys, never values. */
@@ -155,7 +176,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       removeOnFail: e.QUEUE_REMOVE_ON_FAIL,
     },
     reconcile: { intervalMs: e.RECONCILE_INTERVAL_MS, graceMs: e.RECONCILE_GRACE_MS, leaseMs: e.JOB_LEASE_MS },
-    artifacts: { type: e.ARTIFACT_STORE_TYPE, path: e.ARTIFACT_STORE_PATH },
+    artifacts: artifactStore(e),
     ocr: {
       workers: e.OCR_WORKERS ?? cores,
       timeoutMs: e.OCR_TIMEOUT_MS,
@@ -186,6 +207,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       ocrMaxPixels: e.OCR_MAX_PIXELS,
     },
   });
+}
+
+function artifactStore(e: Env): LocalStoreConfig | S3StoreConfig {
+  if (e.ARTIFACT_STORE_TYPE === 'local') return { type: 'local', path: e.ARTIFACT_STORE_PATH };
+  return {
+    type: 's3',
+    bucket: e.ARTIFACT_STORE_BUCKET!,
+    prefix: e.ARTIFACT_STORE_PREFIX,
+    region: e.S3_REGION,
+    endpoint: e.S3_ENDPOINT,
+    forcePathStyle: e.S3_FORCE_PATH_STYLE,
+    serverSideEncryption: e.S3_SSE && { algorithm: e.S3_SSE, kmsKeyId: e.S3_SSE_KMS_KEY_ID },
+    credentials: e.S3_ACCESS_KEY_ID ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY! } : undefined,
+    requestTimeoutMs: e.S3_REQUEST_TIMEOUT_MS,
+  };
 }
 
 function parseTrustProxy(value: string): boolean | string {

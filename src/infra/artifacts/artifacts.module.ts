@@ -1,18 +1,38 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
-import { ARTIFACT_STORE } from './artifact-store.js';
+import { ARTIFACT_STORE, type ArtifactStore } from './artifact-store.js';
 import { LocalArtifactStore } from './local-artifact-store.js';
+import { S3ArtifactStore } from './s3-artifact-store.js';
+
+/**
+ * The store the configuration names, checked before the process serves or
+ * works: a bucket that is missing or unreachable stops the start with a
+ * message naming bucket and endpoint (never a credential), instead of
+ * failing every upload later.
+ */
+async function openStore(config: AppConfig): Promise<ArtifactStore> {
+  const store: ArtifactStore =
+    config.artifacts.type === 's3' ? new S3ArtifactStore(config.artifacts) : new LocalArtifactStore(config.artifacts.path);
+  try {
+    await store.check();
+  } catch (error) {
+    store.close?.();
+    const cause = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new Error(`artifact store ${store.location} cannot be used: ${cause}`);
+  }
+  return store;
+}
 
 @Global()
 @Module({
-  providers: [
-    {
-      provide: ARTIFACT_STORE,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => new LocalArtifactStore(config.artifacts.path),
-    },
-  ],
+  providers: [{ provide: ARTIFACT_STORE, inject: [APP_CONFIG], useFactory: openStore }],
   exports: [ARTIFACT_STORE],
 })
-export class ArtifactsModule {}
+export class ArtifactsModule implements OnApplicationShutdown {
+  constructor(@Inject(ARTIFACT_STORE) private readonly store: ArtifactStore) {}
+
+  onApplicationShutdown(): void {
+    this.store.close?.();
+  }
+}

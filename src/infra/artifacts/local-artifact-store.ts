@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readFile, rm, rmdir, stat } from 'node:fs/promises';
-import { dirname, resolve, sep } from 'node:path';
-import { ArtifactNotFoundError, type ArtifactStore } from './artifact-store.js';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, rm, rmdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { ArtifactNotFoundError, checkKey, type ArtifactStore } from './artifact-store.js';
 import { FileWriter } from './file-writer.js';
 
 /** Stores artifacts as files under one root directory. */
@@ -11,6 +12,10 @@ export class LocalArtifactStore implements ArtifactStore {
 
   constructor(root: string) {
     this.root = resolve(root);
+  }
+
+  get location(): string {
+    return this.root;
   }
 
   /**
@@ -48,19 +53,14 @@ export class LocalArtifactStore implements ArtifactStore {
     }
   }
 
-  async exists(key: string): Promise<boolean> {
-    return stat(this.pathOf(key)).then(
-      () => true,
-      () => false,
-    );
+  /** The root exists (made when missing) and this process may read and write in it. */
+  async check(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await access(this.root, constants.R_OK | constants.W_OK | constants.X_OK);
   }
 
-  /** Maps a key to a path, refusing anything that would escape the root. */
+  /** Maps a key to a path under the root; `checkKey` refuses anything that would escape it. */
   private pathOf(key: string): string {
-    const path = resolve(this.root, key);
-    if (!key || key.includes('\0') || !path.startsWith(this.root + sep)) {
-      throw new Error(`invalid artifact key: ${JSON.stringify(key)}`);
-    }
-    return path;
+    return join(this.root, checkKey(key));
   }
 }

@@ -26,6 +26,7 @@ export function loggerOptions(config: Readonly<AppConfig>): Params {
             ...SECRET_KEYS.map((key) => `*.${key}`),
             '*.jwtSecret',
             '*.apiKey',
+            '*.secretAccessKey',
             '*.password',
           ],
           censor: '[redacted]',
