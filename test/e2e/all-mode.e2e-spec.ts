@@ -113,6 +113,7 @@ describe('MODE=all: upload, OCR, read back', () => {
     expect(health.body.status).toBe('ok');
     expect(health.body.details.database.status).toBe('up');
     expect(health.body.details.redis.status).toBe('up');
+    expect(health.body.details.storage.status).toBe('up');
     expect((await alice.as(undefined).json('/health/live')).status).toBe(200);
   });
 });

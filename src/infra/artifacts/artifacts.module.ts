@@ -18,8 +18,8 @@ async function openStore(config: AppConfig): Promise<ArtifactStore> {
     await store.check();
   } catch (error) {
     store.close?.();
-    const cause = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    throw new Error(`artifact store ${store.location} cannot be used: ${cause}`);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`artifact store ${store.location} cannot be used: ${reason}`, { cause: error });
   }
   return store;
 }

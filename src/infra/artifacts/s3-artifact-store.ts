@@ -30,7 +30,8 @@ export class S3ArtifactStore implements ArtifactStore {
       endpoint: config.endpoint,
       forcePathStyle: config.forcePathStyle,
       // Absent: the SDK's default chain (environment, web identity, ECS task role, instance profile).
-      credentials: config.credentials,
+      // A copy: the SDK marks the object it is given, and the configuration is frozen.
+      credentials: config.credentials && { ...config.credentials },
       // Checksums only where S3 requires them: the SDK's newer default (a CRC32
       // on every request) is refused by several S3-compatible servers.
       requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -78,7 +79,11 @@ export class S3ArtifactStore implements ArtifactStore {
 
   /** The bucket exists and these credentials may list it: HEAD, the cheapest request there is. */
   async check(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.config.bucket }));
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.config.bucket }));
+    } catch (error) {
+      throw new Error(headBucketProblem(error), { cause: error });
+    }
   }
 
   close(): void {
@@ -88,4 +93,14 @@ export class S3ArtifactStore implements ArtifactStore {
   private keyOf(key: string): string {
     return this.config.prefix + checkKey(key);
   }
+}
+
+/** A HEAD answers with a status and no body, so the SDK's own message is "UnknownError". */
+function headBucketProblem(error: unknown): string {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (status === 404) return 'the bucket does not exist';
+  if (status === 403) return 'access denied: the credentials are unknown, or lack s3:ListBucket on the bucket';
+  if (status === 301) return 'the bucket is in another region than S3_REGION';
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return status === undefined ? reason : `HTTP ${status} (${reason})`;
 }

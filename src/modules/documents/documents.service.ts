@@ -71,7 +71,7 @@ export class DocumentsService {
     // 256 folders shared by all jobs (by the id's first two hex digits), not one per job:
     // a folder per upload was a mkdir and a second inode on the request path.
     const originalKey = `originals/${id.slice(0, 2)}/${id}`;
-    await this.store.put(originalKey, upload.data);
+    await this.storeOriginal(id, originalKey, upload.data);
     let created = false;
     try {
       const job = await this.lifecycle.create({
@@ -161,6 +161,20 @@ export class DocumentsService {
       });
     }
     return job;
+  }
+
+  /**
+   * A refused or unanswered write may still have landed (a PUT whose answer
+   * was lost), so it is deleted too, as far as the store lets it be.
+   */
+  private async storeOriginal(id: string, key: string, data: Buffer): Promise<void> {
+    try {
+      await this.store.put(key, data);
+    } catch (error) {
+      this.logger.error({ err: error, jobId: id, store: this.store.location }, 'storing an upload failed; nothing was queued');
+      await this.discard(id, key, false);
+      throw new AppError(ErrorCode.STORAGE_UNAVAILABLE, 'The document store is unavailable; nothing was stored, try again shortly');
+    }
   }
 
   private async discard(id: string, originalKey: string, created: boolean): Promise<void> {

@@ -60,6 +60,8 @@ export class ProcessingService {
         await this.lifecycle.fail(jobId, error.code, error.message);
         throw new UnrecoverableError(error.message);
       }
+      // Not the document's fault (the store, the database or an engine failed): retried by the queue.
+      this.logger.error({ err: error, jobId, lastAttempt }, lastAttempt ? 'processing failed; no attempts left' : 'processing failed; the queue retries it');
       if (lastAttempt) await this.lifecycle.fail(jobId, ErrorCode.INTERNAL, 'Processing failed');
       throw error;
     }
