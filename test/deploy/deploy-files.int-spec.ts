@@ -93,7 +93,7 @@ describe('ECS task definitions', () => {
     expect(container.logConfiguration).toMatchObject({ logDriver: 'awslogs', options: { 'awslogs-group': expect.any(String), 'awslogs-region': expect.any(String), 'awslogs-stream-prefix': expect.any(String) } });
     for (const secret of container.secrets) expect(secret.valueFrom).toMatch(/^arn:aws:(secretsmanager|ssm):[a-z0-9-]+:\d{12}:(secret|parameter)[:/]/);
     const volumes = new Map(task.volumes.map((v: any) => [v.name, v]));
-    expect(container.mountPoints.length).toBeGreaterThan(0);
+    // Artifacts are in S3 (see deploy-drift); an EFS volume is the documented alternative.
     for (const mount of container.mountPoints) expect(volumes.get(mount.sourceVolume)).toMatchObject({ efsVolumeConfiguration: { fileSystemId: expect.stringMatching(/^fs-/), transitEncryption: 'ENABLED' } });
     expect(container.stopTimeout).toBeLessThanOrEqual(120); // Fargate's maximum
   });
