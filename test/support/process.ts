@@ -32,6 +32,15 @@ export function startService(env: Record<string, string>): ChildProcess & { outp
   return Object.assign(child, { output: () => output });
 }
 
+/** SIGKILL, as a crash or an outage would stop it; resolves once it has exited. */
+export async function killProcess(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.kill('SIGKILL');
+  });
+}
+
 /** Sends SIGTERM and resolves with the exit code. */
 export function stopService(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { eventually } from './harness.js';
+import { killProcess } from './process.js';
 
 /**
  * A private, throwaway redis-server on its own port, so a test can take Redis
@@ -35,12 +36,7 @@ export class PrivateRedis {
     }, 10_000);
   }
 
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    await new Promise((resolve) => {
-      child.once('exit', resolve);
-      child.kill('SIGKILL');
-    });
+  stop(): Promise<void> {
+    return killProcess(this.child);
   }
 }

@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from './harness.js';
+import { killProcess } from './process.js';
 
 /**
  * The only key pair s3rver knows: it refuses any other access key id. It does
@@ -57,13 +58,8 @@ export class PrivateS3 {
   }
 
   /** Kills the server; its objects stay for the next start. */
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    await new Promise((resolve) => {
-      child.once('exit', resolve);
-      child.kill('SIGKILL');
-    });
+  stop(): Promise<void> {
+    return killProcess(this.child);
   }
 
   async destroy(): Promise<void> {
