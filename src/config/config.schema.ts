@@ -121,10 +121,11 @@ export const envSchema = z.object({
   }
   // BullMQ's scripts touch many keys of a queue at once, and Redis Cluster runs a
   // script only when all its keys hash to one slot: the hash tag makes sure they do.
-  if (env.REDIS_CLUSTER && !env.QUEUE_PREFIX.startsWith('{')) {
+  // Refinements run even when a field failed its own check: hence `=== true` and URL.parse.
+  if (env.REDIS_CLUSTER === true && !env.QUEUE_PREFIX.startsWith('{')) {
     ctx.addIssue({ code: 'custom', path: ['QUEUE_PREFIX'], message: 'must be a hash tag such as {ocrflow} with REDIS_CLUSTER=true' });
   }
-  if (env.REDIS_CLUSTER && !['', '/', '/0'].includes(new URL(env.REDIS_URL).pathname)) {
+  if (env.REDIS_CLUSTER === true && !['', '/', '/0', undefined].includes(URL.parse(env.REDIS_URL)?.pathname)) {
     ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'cannot name a database with REDIS_CLUSTER=true (a cluster has database 0 only)' });
   }
   if (env.ARTIFACT_STORE_TYPE === 's3' && !env.ARTIFACT_STORE_BUCKET) {

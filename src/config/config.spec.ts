@@ -101,6 +101,8 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...cluster, REDIS_URL: 'redis://10.0.0.5:7000/2', QUEUE_PREFIX: '{ocrflow}' })).toEqual([
       'REDIS_URL: cannot name a database with REDIS_CLUSTER=true (a cluster has database 0 only)',
     ]);
+    // A bad URL is reported as such, not as a crash of the cluster checks.
+    expect(problemsOf({ ...cluster, REDIS_URL: 'not a url', QUEUE_PREFIX: '{ocrflow}' })).toEqual(['REDIS_URL: Invalid URL']);
   });
 
   it('lets the platform PORT win and accepts the legacy concurrency alias', () => {

@@ -31,7 +31,7 @@ describe('on a Redis Cluster (REDIS_CLUSTER=true, three masters)', () => {
     clusterEnv = { ...env.env, REDIS_URL: cluster.url(seed), REDIS_CLUSTER: 'true', QUEUE_PREFIX: prefix };
     const [apiPort, workerPort] = [await freePort(), await freePort()];
     apiUrl = `http://127.0.0.1:${apiPort}`;
-    api = startService({ ...clusterEnv, MODE: 'api', PORT: String(apiPort) });
+    api = startService({ ...clusterEnv, MODE: 'api', PORT: String(apiPort), ENABLE_METRICS: 'true' });
     worker = startService({ ...clusterEnv, MODE: 'worker', WORKER_PORT: String(workerPort), PORT: '1' });
     for (const [name, url, child] of [['api', apiUrl, api], ['worker', `http://127.0.0.1:${workerPort}`, worker]] as const) {
       await eventually(async () => ((await fetch(`${url}/health/ready`).catch(() => undefined))?.ok ? true : undefined), 60_000).catch((error) => {
@@ -41,10 +41,14 @@ describe('on a Redis Cluster (REDIS_CLUSTER=true, three masters)', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(inProcess.map((running) => running.app.close()));
-    for (const child of [api, worker]) if (child) expect(await stopService(child)).toBe(0);
-    await env?.cleanup();
-    await cluster.stop();
+    try {
+      await Promise.all(inProcess.map((running) => running.app.close()));
+      // Both processes shut down cleanly, closing their cluster connections.
+      for (const child of [api, worker]) if (child) expect(await stopService(child)).toBe(0);
+    } finally {
+      await env?.cleanup();
+      await cluster.stop();
+    }
   });
 
   /** Another API replica, in this process; like a load balancer, the test waits until it is ready. */
@@ -72,13 +76,17 @@ describe('on a Redis Cluster (REDIS_CLUSTER=true, three masters)', () => {
     // Published by the worker process, heard by the API process's subscriber.
     expect((await streamed).map((e) => e.type)).toEqual(['queued', 'started', 'page.completed', 'succeeded']);
 
-    // The dashboard reads the same queue through the cluster and lists the finished job.
+    // The dashboard reads the queue through the cluster and lists the finished job.
     const admin = { authorization: `Bearer ${await token('operator', JWT_SECRET, 'admin')}` };
     const res = await fetch(`${apiUrl}/admin/queues/api/queues?activeQueue=ocr&status=completed`, { headers: admin });
     expect(res.status).toBe(200);
     const ocr = ((await res.json()) as any).queues.find((q: any) => q.name === 'ocr');
     expect(ocr.counts.completed).toBeGreaterThanOrEqual(1);
     expect(ocr.jobs.map((job: any) => job.id)).toContain(`ocr-${id}`);
+
+    // So do the metrics' queue gauges (absent when the queue cannot be read).
+    const metrics = await (await fetch(`${apiUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^ocrflow_queue_jobs\{state="waiting"\} 0$/m);
   });
 
   it('enforces the request and page quotas with counts kept in the cluster', async () => {
