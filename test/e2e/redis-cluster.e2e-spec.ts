@@ -10,7 +10,7 @@ import { RedisCluster } from '../support/redis-cluster.js';
 
 const problem = async (res: Response) => [res.status, ((await res.json()) as any).code];
 
-describe('on a Redis Cluster (REDIS_CLUSTER=true, three masters)', () => {
+describe('on a Redis Cluster (REDIS_CLUSTER=true, three password-protected masters)', () => {
   const cluster = new RedisCluster();
   const prefix = `{ocrflow-${randomBytes(4).toString('hex')}}`;
   let env: TestEnv;

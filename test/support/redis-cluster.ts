@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,16 +13,19 @@ const run = promisify(execFile);
 /**
  * A real Redis Cluster of three masters (no replicas) on free loopback ports,
  * each node a throwaway redis-server in its own temporary directory, built
- * with `redis-cli --cluster create` as an operator would.
+ * with `redis-cli --cluster create` as an operator would. Password-protected,
+ * as a managed cluster is: a client must authenticate to every node it finds,
+ * not only to the one it was given.
  */
 export class RedisCluster {
   readonly ports: number[] = [];
+  readonly password = randomBytes(8).toString('hex');
   private readonly nodes: ChildProcess[] = [];
   private dir?: string;
 
   /** A node's URL, to give the service as `REDIS_URL`: any one of them will do. */
   url(port: number): string {
-    return `redis://127.0.0.1:${port}`;
+    return `redis://:${this.password}@127.0.0.1:${port}`;
   }
 
   async start(): Promise<void> {
@@ -32,13 +36,14 @@ export class RedisCluster {
         'redis-server',
         ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
           '--cluster-config-file', join(this.dir, `nodes-${port}.conf`), '--dir', this.dir,
-          '--save', '', '--appendonly', 'no'],
+          '--requirepass', this.password, '--masterauth', this.password, '--save', '', '--appendonly', 'no'],
         { stdio: 'ignore' },
       );
       this.nodes.push(node);
     }
     await Promise.all(this.ports.map((port) => eventually(async () => ((await this.ask(port, 'PING')) === 'PONG' ? true : undefined), 10_000)));
-    await run('redis-cli', ['--cluster', 'create', ...this.ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
+    await run('redis-cli', ['-a', this.password, '--no-auth-warning', '--cluster', 'create',
+      ...this.ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
     // Every node must agree the slots are covered before a client may rely on any of them.
     for (const port of this.ports) {
       await eventually(async () => ((await this.ask(port, 'CLUSTER', 'INFO'))?.includes('cluster_state:ok') ? true : undefined), 30_000);
@@ -55,7 +60,7 @@ export class RedisCluster {
 
   /** Sends one command to one node (not through the cluster): undefined while the node does not answer. */
   async ask(port: number, command: string, ...args: (string | number)[]): Promise<any> {
-    const node = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const node = new Redis(port, '127.0.0.1', { password: this.password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     node.on('error', () => undefined);
     try {
       await node.connect();
