@@ -40,11 +40,12 @@ export function createRedis(config: Pick<AppConfig, 'redisUrl' | 'redisCluster'>
       connectionName,
       maxRetriesPerRequest,
     },
-    // The default second is short for a managed cluster under load; a refresh
-    // that times out leaves the client without a slot map until the next one.
+    // Five seconds, not ioredis' one: a slow answer (a busy node, another zone)
+    // must not leave the client without a slot map until the next refresh.
     slotsRefreshTimeout: 5_000,
-    // With TLS, connect by host name so the certificate's name can be checked
-    // (a managed cluster's nodes announce names; ioredis would resolve them to IPs).
+    // With TLS, connect to a host name as given rather than to the address it
+    // resolves to, so the certificate is checked against the name (ioredis'
+    // advice for ElastiCache with TLS).
     ...(tls && { dnsLookup: (address, callback) => callback(null, address) }),
   };
   return new Cluster([{ host: seed.hostname.replace(/^\[|\]$/g, ''), port: Number(seed.port || 6379) }], clusterOptions);
