@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type RunningApp } from '../support/app.js';
 import { ApiClient, waitForJob } from '../support/client.js';
 import { createTestEnv, eventually, JWT_SECRET, token, type TestEnv } from '../support/harness.js';
 import { textImage } from '../support/images.js';
@@ -10,16 +8,33 @@ import { RedisCluster } from '../support/redis-cluster.js';
 
 const problem = async (res: Response) => [res.status, ((await res.json()) as any).code];
 
-describe('on a Redis Cluster (REDIS_CLUSTER=true, three password-protected masters)', () => {
-  const cluster = new RedisCluster();
+type Service = ReturnType<typeof startService>;
+
+describe.each([
+  { transport: 'redis://', tls: false },
+  { transport: 'rediss:// (TLS)', tls: true },
+])('on a Redis Cluster of three password-protected masters, over $transport', ({ tls }) => {
+  const cluster = new RedisCluster({ tls });
   const prefix = `{ocrflow-${randomBytes(4).toString('hex')}}`;
   let env: TestEnv;
   /** The environment of a process of this deployment: the cluster through one seed node, a hash-tag prefix. */
   let clusterEnv: Record<string, string>;
-  let api: ChildProcess & { output: () => string };
-  let worker: ChildProcess & { output: () => string };
+  const services: Service[] = [];
   let apiUrl: string;
-  const inProcess: RunningApp[] = [];
+
+  /** A process of the service; like a load balancer, the test sends it nothing until it is ready. */
+  async function start(overrides: Record<string, string>): Promise<string> {
+    const port = await freePort();
+    const isWorker = overrides.MODE === 'worker';
+    const service = startService({ ...clusterEnv, ...overrides, ...(isWorker ? { WORKER_PORT: String(port), PORT: '1' } : { PORT: String(port) }) });
+    services.push(service);
+    const url = `http://127.0.0.1:${port}`;
+    // Until its cluster connection is up, the limits count in memory (quotas) or not at all (rate limit).
+    await eventually(async () => ((await fetch(`${url}/health/ready`).catch(() => undefined))?.ok ? true : undefined), 60_000).catch((error) => {
+      throw new Error(`${overrides.MODE} did not become ready on the cluster: ${error}\n${service.output()}`);
+    });
+    return url;
+  }
 
   beforeAll(async () => {
     await cluster.start();
@@ -28,38 +43,27 @@ describe('on a Redis Cluster (REDIS_CLUSTER=true, three password-protected maste
     // REDIS_URL for the whole of Redis would be answered MOVED for every queue key.
     const { port: owner } = await cluster.owner(prefix);
     const seed = cluster.ports.find((port) => port !== owner)!;
-    clusterEnv = { ...env.env, REDIS_URL: cluster.url(seed), REDIS_CLUSTER: 'true', QUEUE_PREFIX: prefix };
-    const [apiPort, workerPort] = [await freePort(), await freePort()];
-    apiUrl = `http://127.0.0.1:${apiPort}`;
-    api = startService({ ...clusterEnv, MODE: 'api', PORT: String(apiPort), ENABLE_METRICS: 'true' });
-    worker = startService({ ...clusterEnv, MODE: 'worker', WORKER_PORT: String(workerPort), PORT: '1' });
-    for (const [name, url, child] of [['api', apiUrl, api], ['worker', `http://127.0.0.1:${workerPort}`, worker]] as const) {
-      await eventually(async () => ((await fetch(`${url}/health/ready`).catch(() => undefined))?.ok ? true : undefined), 60_000).catch((error) => {
-        throw new Error(`${name} did not become ready on the cluster: ${error}\n${child.output()}`);
-      });
-    }
-  }, 120_000);
+    clusterEnv = {
+      ...env.env,
+      REDIS_URL: cluster.url(seed),
+      REDIS_CLUSTER: 'true',
+      QUEUE_PREFIX: prefix,
+      // The nodes' certificates come from the test's own CA.
+      ...(tls && { NODE_EXTRA_CA_CERTS: cluster.caFile }),
+    };
+    apiUrl = await start({ MODE: 'api', ENABLE_METRICS: 'true' });
+    await start({ MODE: 'worker' });
+  });
 
   afterAll(async () => {
     try {
-      await Promise.all(inProcess.map((running) => running.app.close()));
-      // Both processes shut down cleanly, closing their cluster connections.
-      for (const child of [api, worker]) if (child) expect(await stopService(child)).toBe(0);
+      // Every process shuts down cleanly, closing its cluster connections.
+      for (const service of services) expect(await stopService(service), service.output()).toBe(0);
     } finally {
       await env?.cleanup();
       await cluster.stop();
     }
   });
-
-  /** Another API replica, in this process; like a load balancer, the test waits until it is ready. */
-  async function startInProcess(overrides: Record<string, string>): Promise<RunningApp> {
-    const running = await startApp(env, { ...clusterEnv, ...overrides });
-    inProcess.push(running);
-    // Until its cluster connection is up, the limits count in memory (quotas) or not at all (rate limit).
-    const ready = `${await running.app.getUrl()}/health/ready`;
-    await eventually(async () => ((await fetch(ready)).ok ? true : undefined), 30_000);
-    return running;
-  }
 
   it('runs a job end to end: the API process queues it, the worker process reads it, its events reach the API’s client', async () => {
     const client = new ApiClient(apiUrl).as(await token('dana'));
@@ -67,7 +71,7 @@ describe('on a Redis Cluster (REDIS_CLUSTER=true, three password-protected maste
     const streamed = client.events(`/jobs/${id}/events`);
 
     const done = await waitForJob(client, id).catch((error) => {
-      throw new Error(`${error}\n--- api\n${api.output()}\n--- worker\n${worker.output()}`);
+      throw new Error(`${error}\n${services.map((s) => s.output()).join('\n---\n')}`);
     });
     expect(done.status).toBe('SUCCEEDED');
     const { body } = await client.json(`/jobs/${id}/results`);
@@ -90,16 +94,16 @@ describe('on a Redis Cluster (REDIS_CLUSTER=true, three password-protected maste
   });
 
   it('enforces the request and page quotas with counts kept in the cluster', async () => {
-    // This replica counts; the API process (no request quota) polls the job for it.
-    const quotas = await startInProcess({ MODE: 'api', QUOTA_REQUESTS_PER_MINUTE: '3', QUOTA_PAGES_PER_DAY: '1' });
-    const quinn = await quotas.client('quinn');
+    // This replica counts; the first API process (no request quota) polls the job for it.
+    const quotasUrl = await start({ MODE: 'api', QUOTA_REQUESTS_PER_MINUTE: '3', QUOTA_PAGES_PER_DAY: '1' });
+    const quinn = new ApiClient(quotasUrl).as(await token('quinn'));
     for (let i = 0; i < 3; i++) expect((await quinn.get('/jobs')).status).toBe(200);
     const refused = await quinn.get('/jobs');
     expect(await problem(refused.clone())).toEqual([429, 'QUOTA_EXCEEDED']);
     expect(refused.headers.get('ratelimit-limit')).toBe('3');
 
     // The worker process charges the page; this replica then sees the day used up.
-    const kim = await quotas.client('kim');
+    const kim = new ApiClient(quotasUrl).as(await token('kim'));
     const { id } = await kim.submit(await textImage(['The only page today']));
     expect((await waitForJob(new ApiClient(apiUrl).as(await token('kim')), id)).status).toBe('SUCCEEDED');
     const overQuota = await kim.upload(await textImage(['One page too many']));
@@ -109,8 +113,7 @@ describe('on a Redis Cluster (REDIS_CLUSTER=true, three password-protected maste
 
   it('limits a client address past RATE_LIMIT_MAX, counted in the cluster', async () => {
     // Its own client address (from X-Forwarded-For): the other tests' requests all come from 127.0.0.1.
-    const limited = await startInProcess({ MODE: 'api', RATE_LIMIT_MAX: '4', TRUST_PROXY: 'true' });
-    const url = `${await limited.app.getUrl()}/jobs`;
+    const url = `${await start({ MODE: 'api', RATE_LIMIT_MAX: '4', TRUST_PROXY: 'true' })}/jobs`;
     const headers = { authorization: `Bearer ${await token('frank')}`, 'x-forwarded-for': '203.0.113.7' };
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await fetch(url, { headers })).status);
