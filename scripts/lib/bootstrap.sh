@@ -70,11 +70,13 @@ ensure_services() {
 }
 
 # Debian tools the tests drive: qpdf encrypts the generated PDFs of the password tests;
-# tesseract-ocr is the native OCR engine (OCR_ENGINE=native), tested against tesseract.js.
+# tesseract-ocr is the native OCR engine (OCR_ENGINE=native), tested against tesseract.js;
+# openssl makes the certificates of the TLS Redis Cluster test.
 ensure_test_tools() {
   local missing=()
   command -v qpdf >/dev/null || missing+=(qpdf)
   command -v tesseract >/dev/null || missing+=(tesseract-ocr)
+  command -v openssl >/dev/null || missing+=(openssl)
   [ "${#missing[@]}" -eq 0 ] && return 0
   log "installing ${missing[*]} (tests)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
