@@ -54,11 +54,13 @@ ensure_services() {
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start || true
     wait_for "PostgreSQL" pg_isready -q -h 127.0.0.1 -p 5432
   fi
+  # Both binaries even when a Redis already answers: tests start their own
+  # servers (redis-server) and build a Redis Cluster from them (redis-cli).
+  if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+    log "installing Redis"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
+  fi
   if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
-    if ! command -v redis-server >/dev/null; then
-      log "installing Redis"
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
-    fi
     log "starting Redis"
     mkdir -p /var/lib/redis /var/log/redis
     redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
@@ -68,11 +70,13 @@ ensure_services() {
 }
 
 # Debian tools the tests drive: qpdf encrypts the generated PDFs of the password tests;
-# tesseract-ocr is the native OCR engine (OCR_ENGINE=native), tested against tesseract.js.
+# tesseract-ocr is the native OCR engine (OCR_ENGINE=native), tested against tesseract.js;
+# openssl makes the certificates of the TLS Redis Cluster test.
 ensure_test_tools() {
   local missing=()
   command -v qpdf >/dev/null || missing+=(qpdf)
   command -v tesseract >/dev/null || missing+=(tesseract-ocr)
+  command -v openssl >/dev/null || missing+=(openssl)
   [ "${#missing[@]}" -eq 0 ] && return 0
   log "installing ${missing[*]} (tests)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

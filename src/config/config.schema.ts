@@ -32,6 +32,8 @@ export const envSchema = z.object({
 
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  // REDIS_URL is then one node of the cluster; the others are discovered from it.
+  REDIS_CLUSTER: bool.default(false),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_PUBLIC_KEY: z.string().includes('-----BEGIN PUBLIC KEY-----', { message: 'must be a PEM public key' }).optional(),
   JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -116,6 +118,15 @@ export const envSchema = z.object({
   // Only the API checks tokens; a worker needs no key.
   if (env.MODE !== 'worker' && !env.JWT_SECRET && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL) {
     ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'one of JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL is required' });
+  }
+  // BullMQ's scripts touch many keys of a queue at once, and Redis Cluster runs a
+  // script only when all its keys hash to one slot: the hash tag makes sure they do.
+  // Refinements run even when a field failed its own check: hence `=== true` and URL.parse.
+  if (env.REDIS_CLUSTER === true && !env.QUEUE_PREFIX.startsWith('{')) {
+    ctx.addIssue({ code: 'custom', path: ['QUEUE_PREFIX'], message: 'must be a hash tag such as {ocrflow} with REDIS_CLUSTER=true' });
+  }
+  if (env.REDIS_CLUSTER === true && !['', '/', '/0', undefined].includes(URL.parse(env.REDIS_URL)?.pathname)) {
+    ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'cannot name a database with REDIS_CLUSTER=true (a cluster has database 0 only)' });
   }
   if (env.ARTIFACT_STORE_TYPE === 's3' && !env.ARTIFACT_STORE_BUCKET) {
     ctx.addIssue({ code: 'custom', path: ['ARTIFACT_STORE_BUCKET'], message: 'is required with ARTIFACT_STORE_TYPE=s3' });

@@ -89,6 +89,22 @@ describe('loadConfig', () => {
     }
   });
 
+  it('refuses a Redis Cluster whose QUEUE_PREFIX is not a hash tag', () => {
+    const cluster = { ...base, REDIS_URL: 'redis://10.0.0.5:7000', REDIS_CLUSTER: 'true' };
+    expect(problemsOf({ ...cluster, QUEUE_PREFIX: 'ocrflow' })).toEqual([
+      'QUEUE_PREFIX: must be a hash tag such as {ocrflow} with REDIS_CLUSTER=true',
+    ]);
+    expect(problemsOf(cluster)).toEqual(['QUEUE_PREFIX: must be a hash tag such as {ocrflow} with REDIS_CLUSTER=true']);
+    const config = loadConfig({ ...cluster, QUEUE_PREFIX: '{ocrflow}' });
+    expect(config).toMatchObject({ redisUrl: 'redis://10.0.0.5:7000', redisCluster: true, queue: { prefix: '{ocrflow}' } });
+    expect(loadConfig(base).redisCluster).toBe(false);
+    expect(problemsOf({ ...cluster, REDIS_URL: 'redis://10.0.0.5:7000/2', QUEUE_PREFIX: '{ocrflow}' })).toEqual([
+      'REDIS_URL: cannot name a database with REDIS_CLUSTER=true (a cluster has database 0 only)',
+    ]);
+    // A bad URL is reported as such, not as a crash of the cluster checks.
+    expect(problemsOf({ ...cluster, REDIS_URL: 'not a url', QUEUE_PREFIX: '{ocrflow}' })).toEqual(['REDIS_URL: Invalid URL']);
+  });
+
   it('lets the platform PORT win and accepts the legacy concurrency alias', () => {
     const config = loadConfig({ ...base, PORT: '8080', QUEUE_WORKER_CONCURRENCY: '3' });
     expect(config.http.port).toBe(8080);

@@ -22,6 +22,8 @@ export interface AppConfig {
   };
   databaseUrl: string;
   redisUrl: string;
+  /** `redisUrl` is a seed node of a Redis Cluster; `queue.prefix` is then a hash tag. */
+  redisCluster: boolean;
   /** Bearer-token verification; at least one key source outside worker mode. */
   auth: {
     /** HS256 shared secret. */
@@ -160,6 +162,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
     },
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisCluster: e.REDIS_CLUSTER,
     auth: {
       jwtSecret: e.JWT_SECRET,
       publicKey: e.JWT_PUBLIC_KEY,

@@ -76,6 +76,7 @@ async function registerRateLimit(
 ): Promise<void> {
   // The process's Redis connection: it fails fast (a Redis outage must not stall every
   // request) and pipelines this limit's command with the quotas' of the same moment.
+  // The store's script touches one key per client, so it runs on a Redis Cluster as it is.
   const { client: redis } = app.get(RedisService);
   await app.register(rateLimit, {
     max: limit.max,

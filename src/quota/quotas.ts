@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
+import type { RedisConnection } from '../infra/redis/redis-connection.js';
 import { RedisService } from '../infra/redis/redis.service.js';
 
 const DAY_SECONDS = 24 * 60 * 60;
@@ -30,7 +30,8 @@ export interface Admission {
  * rate-limiter-flexible's fixed-window count (`rlflxIncr`, the same keys and
  * values) for each key given, in one script: KEYS[i] gains ARGV[2i-1] points
  * in a window of ARGV[2i] seconds that starts with its first point. Returns
- * {points, ms left} per key.
+ * {points, ms left} per key. On a Redis Cluster a script's keys must share a
+ * slot: they all start with QUEUE_PREFIX, which is then a hash tag.
  */
 const COUNT_SCRIPT = `
 local out = {}
@@ -54,7 +55,7 @@ interface Count {
 }
 type Counters<T> = { requests: T; pages: T };
 
-type CountingRedis = Redis & { ocrflowCount(keyCount: number, ...keysThenArgs: (string | number)[]): Promise<number[]> };
+type CountingRedis = RedisConnection & { ocrflowCount(keyCount: number, ...keysThenArgs: (string | number)[]): Promise<number[]> };
 
 /**
  * Per-subject quotas, counted in Redis so that every API replica and worker

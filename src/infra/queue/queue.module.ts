@@ -3,16 +3,16 @@ import { Module } from '@nestjs/common';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
 import { QueueName } from '../../jobs/queue-contract.js';
+import { QueueConnection } from '../redis/queue-connection.js';
 
 /** BullMQ connection and queue registration, shared by producers and processors. */
 @Module({
   imports: [
     BullModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({
+      inject: [APP_CONFIG, QueueConnection],
+      useFactory: (config: AppConfig, connection: QueueConnection) => ({
         prefix: config.queue.prefix,
-        // Workers must wait for Redis rather than fail a command mid-job.
-        connection: { url: config.redisUrl, maxRetriesPerRequest: null },
+        connection: connection.client,
       }),
     }),
     BullModule.registerQueue({ name: QueueName.OCR }),

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
+import { createRedis, type RedisConnection } from './redis-connection.js';
 
 /**
  * The process's Redis connection for health checks, job event wake-ups, the
@@ -13,12 +13,13 @@ import type { AppConfig } from '../../config/config.js';
  */
 @Injectable()
 export class RedisService implements OnApplicationShutdown {
-  readonly client: Redis;
+  /** A `Cluster` with `REDIS_CLUSTER=true`. */
+  readonly client: RedisConnection;
   /** The first connection: made, or failed. */
   private readonly connected: Promise<unknown>;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.client = new Redis(config.redisUrl, {
+    this.client = createRedis(config, {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
+import { createRedis, type RedisConnection } from '../../infra/redis/redis-connection.js';
 import { RedisService } from '../../infra/redis/redis.service.js';
 
 type Listener = () => void;
@@ -15,11 +15,12 @@ const SUBSCRIBE_WAIT_MS = 1_000;
  * any API replica relaying that job's events hears it. Only a wake-up crosses
  * Redis; the events themselves are read from `job_events`, so a lost message
  * (Redis away, a failover) delays a client but never reorders or drops an event.
+ * On a Redis Cluster a PUBLISH reaches the subscribers of every node.
  */
 @Injectable()
 export class JobEventBus implements OnApplicationShutdown {
   private readonly logger = new Logger(JobEventBus.name);
-  private subscriber?: Redis;
+  private subscriber?: RedisConnection;
   private readonly listeners = new Map<string, Set<Listener>>();
 
   constructor(
@@ -68,12 +69,12 @@ export class JobEventBus implements OnApplicationShutdown {
   }
 
   /** One subscriber connection per process, made on first use (workers never need one). */
-  private connection(): Redis {
+  private connection(): RedisConnection {
     if (!this.subscriber) {
       // Queues its SUBSCRIBEs while (re)connecting, and resubscribes after a reconnect.
-      const subscriber = this.redis.client.duplicate({
+      const subscriber = createRedis(this.config, {
         connectionName: 'ocrflow-events',
-        lazyConnect: false,
+        maxRetriesPerRequest: 1,
         enableOfflineQueue: true,
       });
       subscriber.on('error', () => undefined); // reported by /health
