@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { eventually } from './harness.js';
-import { freePort } from './process.js';
+import { freePort, killProcess } from './process.js';
 
 const run = promisify(execFile);
 
@@ -94,16 +94,7 @@ export class RedisCluster {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(
-      this.nodes.map((node) =>
-        node.exitCode !== null || node.signalCode !== null
-          ? undefined
-          : new Promise((resolve) => {
-              node.once('exit', resolve);
-              node.kill('SIGKILL');
-            }),
-      ),
-    );
+    await Promise.all(this.nodes.map(killProcess));
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 
