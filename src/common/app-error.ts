@@ -1,3 +1,4 @@
+import type { ZodError } from 'zod';
 /**
  * Stable error codes. Clients branch on these, so a code never changes meaning;
  * add new ones instead.
@@ -46,6 +47,21 @@ export class AppError extends Error {
     super(message);
     this.name = 'AppError';
   }
+}
+
+/**
+ * A 400 naming each field at fault, the one mapping of zod's issues for every
+ * input (query, form fields, JSON body). It never echoes a value: one may be a
+ * password. `whole` names an issue about the input as a whole.
+ */
+export function validationFailed(message: string, error: ZodError, whole = ''): AppError {
+  return new AppError(ErrorCode.VALIDATION_FAILED, message, {
+    errors: error.issues.map((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? { field: issue.keys.join(', '), message: 'not a field this API accepts' }
+        : { field: issue.path.join('.') || whole, message: issue.message },
+    ),
+  });
 }
 
 /**

@@ -5,7 +5,6 @@ import { envSchema, FILE_KEYS, type Env, type Mode } from './config.schema.js';
 /** The typed, frozen configuration every part of the service reads. */
 export interface AppConfig {
   mode: Mode;
-  env: Env['SERVICE_ENV'];
   logLevel: Env['LOG_LEVEL'];
   http: {
     host: string;
@@ -148,7 +147,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
   const cores = availableParallelism();
   return deepFreeze({
     mode: e.MODE,
-    env: e.SERVICE_ENV,
     logLevel: e.LOG_LEVEL,
     http: {
       host: e.HOST,

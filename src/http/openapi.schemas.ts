@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { ErrorCode } from '../common/app-error.js';
+import { jobStatus } from '../jobs/job-status.js';
 
 /**
  * The response bodies, as zod schemas turned into the OpenAPI document's
  * components: one definition, so the served document cannot hold two versions.
  * They describe what `job.view.ts` and `problem.filter.ts` send.
  */
-const status = z.enum(['QUEUED', 'RUNNING', 'SUCCEEDED', 'PARTIAL', 'FAILED', 'CANCELLED']);
+const status = jobStatus;
 const failure = z.object({ code: z.string(), message: z.string() });
 const bbox = z.object({ x0: z.number(), y0: z.number(), x1: z.number(), y1: z.number() });
 const word = z.object({ text: z.string(), confidence: z.number(), bbox });

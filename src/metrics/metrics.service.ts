@@ -6,8 +6,9 @@ import type { Queue } from 'bullmq';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { onAnswered, type AnsweredRequest } from '../infra/logging/request-log.js';
 import { QueueName } from '../jobs/queue-contract.js';
-import type { PageOutcome } from '../modules/documents/job-result.js';
-import type { Job } from '../modules/documents/jobs.repository.js';
+import { JobLifecycle } from '../jobs/job-lifecycle.js';
+import type { PageOutcome } from '../jobs/job-result.js';
+import type { Job } from '../jobs/jobs.repository.js';
 import type { RecycleReason } from '../ocr/ocr-types.js';
 
 const PREFIX = 'ocrflow_';
@@ -85,6 +86,7 @@ export class MetricsService implements OnModuleInit {
   constructor(
     @InjectQueue(QueueName.OCR) queue: Queue,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly lifecycle: JobLifecycle,
   ) {
     const depth = new Gauge({
       name: `${PREFIX}queue_jobs`,
@@ -107,6 +109,8 @@ export class MetricsService implements OnModuleInit {
   /** Times every answered request; hooks added before Fastify is ready apply to every route. */
   onModuleInit(): void {
     onAnswered(this.adapterHost.httpAdapter.getInstance(), (answered) => this.requestAnswered(answered));
+    this.lifecycle.events.on('started', (job) => this.jobStarted(job));
+    this.lifecycle.events.on('finished', (type) => this.jobFinished(type));
   }
 
   /** The exposition text for a scrape. */
@@ -115,13 +119,13 @@ export class MetricsService implements OnModuleInit {
   }
 
   /** A job went RUNNING; only a first attempt measures the wait after upload. */
-  jobStarted(job: Pick<Job, 'createdAt' | 'startedAt' | 'attempts'>): void {
+  private jobStarted(job: Pick<Job, 'createdAt' | 'startedAt' | 'attempts'>): void {
     if (job.attempts !== 1 || !job.startedAt) return;
     this.wait.observe(Math.max(0, job.startedAt.getTime() - job.createdAt.getTime()) / 1000);
   }
 
   /** A job's final event (`succeeded`, `partial`, `failed`, `cancelled`). */
-  jobFinished(status: string): void {
+  private jobFinished(status: string): void {
     this.finished.inc({ status });
   }
 

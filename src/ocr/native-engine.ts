@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import { threadFile } from '../common/thread-file.js';
 import type { NativeAnswer, NativeReply, NativeRequest } from './native-engine.process.js';
-import type { DetectedOrientation, RecognizedText, TextEngine } from './ocr-engine.js';
-import type { OcrPageSegMode } from './ocr-types.js';
+import type { DetectedOrientation, TextEngine } from './ocr-engine.js';
+import type { OcrPageSegMode, RecognizedText } from './ocr-types.js';
 import { parseTsv } from './tsv.js';
 
 /** What a native engine runs with. */

@@ -6,11 +6,8 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Worker as Thread } from 'node:worker_threads';
 import { createWorker, OEM, type PSM, type Worker } from 'tesseract.js';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
-import type { OcrModel, OcrPage, OcrPageSegMode, Rotation } from './ocr-types.js';
+import type { OcrModel, OcrPageSegMode, RecognizedText, Rotation } from './ocr-types.js';
 import { parseTsv } from './tsv.js';
-
-/** An OCR result before the pool adds the image size. */
-export type RecognizedText = Omit<OcrPage, 'width' | 'height'>;
 
 /** Everything an engine needs to start; resolved from `OcrPoolOptions` by the pool. */
 export interface OcrEngineConfig {

@@ -55,6 +55,9 @@ export interface OcrPage {
   lines: OcrLine[];
 }
 
+/** An OCR result before the pool adds the image size. */
+export type RecognizedText = Omit<OcrPage, 'width' | 'height'>;
+
 /** Full-width rows of a page image, cut out as an image of their own. */
 export interface ImageBand {
   /** The page row the band starts at. */

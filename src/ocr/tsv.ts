@@ -1,5 +1,4 @@
-import type { RecognizedText } from './ocr-engine.js';
-import type { BBox, OcrLine } from './ocr-types.js';
+import type { BBox, OcrLine, RecognizedText } from './ocr-types.js';
 
 /**
  * Tesseract's TSV (level 1 page, 2 block, 3 paragraph, 4 line, 5 word; the

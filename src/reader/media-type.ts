@@ -11,16 +11,6 @@ export type ImageMediaType =
   | 'image/bmp'
   | 'image/gif';
 
-/** Every accepted type, e.g. for an `Accept` list or an error message. */
-export const IMAGE_MEDIA_TYPES: readonly ImageMediaType[] = [
-  'image/png',
-  'image/jpeg',
-  'image/tiff',
-  'image/webp',
-  'image/bmp',
-  'image/gif',
-];
-
 /** How many leading bytes {@link sniffImageType} needs to recognise every type. */
 export const SNIFF_BYTES = 18;
 

@@ -45,7 +45,8 @@ describe('API and worker sharing nothing but PostgreSQL, Redis and S3', () => {
   let client: ApiClient;
 
   // Attempts to spare: a retry that comes while the bucket is still down fails again.
-  const s3Env = () => ({ ...env.env, ...s3.env(PREFIX), QUEUE_ATTEMPTS: '5' });
+  // Warnings too: a failed attempt that will be retried is one.
+  const s3Env = () => ({ ...env.env, ...s3.env(PREFIX), QUEUE_ATTEMPTS: '5', LOG_LEVEL: 'warn' });
   const objects = async () =>
     ((await bucket.send(new ListObjectsV2Command({ Bucket: s3.bucket }))).Contents ?? []).map((o) => o.Key!).sort();
 
@@ -134,11 +135,17 @@ describe('API and worker sharing nothing but PostgreSQL, Redis and S3', () => {
     await eventually(async () => ((await client.json(`/jobs/${first.id}`)).body.pages.done >= 1 ? true : undefined));
     const second = await client.submit(await textImage(['Second 2202']));
     await s3.stop();
+    let retried: any;
     try {
-      await eventually(async () => (worker.output().includes('processing failed; the queue retries it') ? true : undefined), 150_000);
+      retried = await eventually(async () => {
+        const line = worker.output().split('\n').find((l) => l.includes('processing failed; the queue retries it'));
+        return line && JSON.parse(line);
+      }, 150_000);
     } finally {
       await s3.start();
     }
+    // Logged with what an operator needs: the job, the attempt, and the cause with its stack.
+    expect(retried).toMatchObject({ level: 40, jobId: second.id, attempt: 1, err: { stack: expect.stringContaining('Error') } });
     const done = await waitForJob(client, second.id);
     expect(done.status).toBe('SUCCEEDED');
     expect(done.attempts).toBeGreaterThanOrEqual(2);

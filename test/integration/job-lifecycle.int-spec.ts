@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrismaService } from '../../src/infra/prisma/prisma.service.js';
 import { RedisService } from '../../src/infra/redis/redis.service.js';
-import { JobEventBus } from '../../src/modules/documents/job-event-bus.js';
-import { JobLifecycle } from '../../src/modules/documents/job-lifecycle.js';
-import type { PageOutcome } from '../../src/modules/documents/job-result.js';
-import { JobStateRepository } from '../../src/modules/documents/job-state.repository.js';
-import { JobsRepository } from '../../src/modules/documents/jobs.repository.js';
+import { JobEventBus } from '../../src/jobs/job-event-bus.js';
+import { JobLifecycle } from '../../src/jobs/job-lifecycle.js';
+import type { PageOutcome } from '../../src/jobs/job-result.js';
+import { JobStateRepository } from '../../src/jobs/job-state.repository.js';
+import { JobsRepository } from '../../src/jobs/jobs.repository.js';
 import { createTestEnv, type TestEnv } from '../support/harness.js';
 
 const text = (number: number, words: string): PageOutcome => ({
@@ -54,7 +54,7 @@ describe('JobLifecycle on PostgreSQL and Redis', () => {
     if (!job) throw new Error('refused');
     return job;
   };
-  const events = async (id: string) => (await state.eventsAfter(id, 0, 100)).map((e) => [e.seq, e.type]);
+  const events = async (id: string) => (await jobs.eventsAfter(id, 0, 100)).map((e) => [e.seq, e.type]);
 
   it('moves a job through its pages to PARTIAL, one event per transition, in order', async () => {
     const { id } = await create();
@@ -81,7 +81,7 @@ describe('JobLifecycle on PostgreSQL and Redis', () => {
       [5, 'page.completed'],
       [6, 'partial'],
     ]);
-    const [, , , , page2] = await state.eventsAfter(id, 0, 100);
+    const [, , , , page2] = await jobs.eventsAfter(id, 0, 100);
     expect(page2?.data).toEqual({ page: 2, status: 'FAILED', error: { code: 'PAGE_TOO_LARGE', message: 'too big' }, done: 1, failed: 1, total: 2 });
   });
 
@@ -98,7 +98,7 @@ describe('JobLifecycle on PostgreSQL and Redis', () => {
     const job = await jobs.findOwned(id, 'alice');
     expect(job).toMatchObject({ status: 'FAILED', errorCode: 'CORRUPT_FILE', errorMessage: 'bad data', password: null });
     expect(job?.finishedAt).toBeInstanceOf(Date);
-    expect([...(await state.storedPageNumbers(id))]).toEqual([1]);
+    expect([...(await jobs.storedPageNumbers(id))]).toEqual([1]);
     expect((await events(id)).map(([, type]) => type)).toEqual(['queued', 'started', 'page.completed', 'failed']);
     expect(await lifecycle.start(randomUUID())).toBeNull();
   });

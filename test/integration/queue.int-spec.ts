@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OcrJobProducer } from '../../src/modules/documents/ocr-job.producer.js';
+import { OcrJobProducer } from '../../src/jobs/ocr-job.producer.js';
 import { ocrJobPayload, ocrQueueJobId, QueueName } from '../../src/jobs/queue-contract.js';
 import { createTestEnv, REDIS_URL, type TestEnv } from '../support/harness.js';
 

@@ -4,11 +4,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PrismaService } from '../../src/infra/prisma/prisma.service.js';
 import { ocrQueueJobId, QueueName } from '../../src/jobs/queue-contract.js';
 import { RedisService } from '../../src/infra/redis/redis.service.js';
-import { JobEventBus } from '../../src/modules/documents/job-event-bus.js';
-import { JobLifecycle } from '../../src/modules/documents/job-lifecycle.js';
-import { JobStateRepository } from '../../src/modules/documents/job-state.repository.js';
-import { JobsRepository } from '../../src/modules/documents/jobs.repository.js';
-import { OcrJobProducer } from '../../src/modules/documents/ocr-job.producer.js';
+import { JobEventBus } from '../../src/jobs/job-event-bus.js';
+import { JobLifecycle } from '../../src/jobs/job-lifecycle.js';
+import { JobStateRepository } from '../../src/jobs/job-state.repository.js';
+import { JobsRepository } from '../../src/jobs/jobs.repository.js';
+import { OcrJobProducer } from '../../src/jobs/ocr-job.producer.js';
 import { ReconcilerService } from '../../src/modules/processing/reconciler.service.js';
 import { createTestEnv, REDIS_URL, type TestEnv } from '../support/harness.js';
 
@@ -20,6 +20,7 @@ describe('ReconcilerService on PostgreSQL and Redis', () => {
   let queue: Queue;
   let redis: RedisService;
   let state: JobStateRepository;
+  let jobs: JobsRepository;
   let reconciler: ReconcilerService;
 
   beforeAll(async () => {
@@ -30,7 +31,8 @@ describe('ReconcilerService on PostgreSQL and Redis', () => {
     redis = new RedisService(config);
     state = new JobStateRepository(prisma);
     const lifecycle = new JobLifecycle(state, new JobEventBus(redis, config));
-    reconciler = new ReconcilerService(new JobsRepository(prisma), lifecycle, new OcrJobProducer(queue, config), config);
+    jobs = new JobsRepository(prisma);
+    reconciler = new ReconcilerService(jobs, lifecycle, new OcrJobProducer(queue, config), config);
   });
   afterAll(async () => {
     await queue?.close();
@@ -92,8 +94,8 @@ describe('ReconcilerService on PostgreSQL and Redis', () => {
     expect(await reconciler.reconcile()).toEqual({ requeued: 0, retried: 1, failed: 1 });
     expect(await statusOf(retry)).toBe('QUEUED');
     // Each move is an event a follower sees: back in the queue, and failed for good.
-    expect((await state.eventsAfter(retry, 0, 10)).map((e) => e.type)).toEqual(['queued']);
-    expect((await state.eventsAfter(spent, 0, 10)).map((e) => [e.type, e.data])).toEqual([
+    expect((await jobs.eventsAfter(retry, 0, 10)).map((e) => e.type)).toEqual(['queued']);
+    expect((await jobs.eventsAfter(spent, 0, 10)).map((e) => [e.type, e.data])).toEqual([
       ['failed', { error: { code: 'INTERNAL', message: 'The worker processing this job was lost' } }],
     ]);
     expect(await stateOf(retry)).toBe('waiting');

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
-import type { Principal } from '../../auth/principal.js';
 
 /** What is known of a request once its response is finished. */
 export interface AnsweredRequest {
@@ -29,7 +28,7 @@ export function onAnswered(fastify: FastifyInstance, listener: (answered: Answer
       route: request.routeOptions.url ?? null,
       statusCode: reply.statusCode,
       durationMs: reply.elapsedTime,
-      subject: (request as FastifyRequest & { user?: Principal }).user?.subject,
+      subject: (request as FastifyRequest & { user?: { subject: string } }).user?.subject,
     });
   });
 }

@@ -1,22 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { z } from 'zod';
-import { AppError, ErrorCode } from '../../common/app-error.js';
+import { AppError, ErrorCode, validationFailed } from '../../common/app-error.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
 import { ARTIFACT_STORE, type ArtifactStore } from '../../infra/artifacts/artifact-store.js';
 import { inspectImage } from '../../reader/image-decoder.js';
 import { isPdf } from '../../reader/reader-protocol.js';
 import { parseSchema } from '../../extract/schemas.js';
-import { JobLifecycle } from './job-lifecycle.js';
-import { jobOptionsSchema } from './job-options.js';
+import { JobLifecycle } from '../../jobs/job-lifecycle.js';
+import { jobOptionsSchema } from '../../jobs/job-options.js';
 import { decodeCursor, encodeCursor } from './list-cursor.js';
 import { jobView, resultView, type JobView, type ResultView } from './job.view.js';
-import { JobsRepository, type JobStatus, type JobWithResult } from './jobs.repository.js';
-import { JobStateRepository } from './job-state.repository.js';
+import { JobsRepository, type JobStatus, type JobWithResult } from '../../jobs/jobs.repository.js';
 import { ExtractionService } from '../extraction/extraction.service.js';
 import type { Extraction } from '../../extract/extraction.js';
-import { OcrJobProducer } from './ocr-job.producer.js';
+import { OcrJobProducer } from '../../jobs/ocr-job.producer.js';
 
 export interface Upload {
   data: Buffer;
@@ -47,7 +46,6 @@ export class DocumentsService {
     private readonly lifecycle: JobLifecycle,
     private readonly producer: OcrJobProducer,
     private readonly extraction: ExtractionService,
-    private readonly state: JobStateRepository,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -60,7 +58,7 @@ export class DocumentsService {
     if (upload.data.length === 0) throw new AppError(ErrorCode.FILE_EMPTY, 'The uploaded file is empty');
     const { password, ...rest } = parseFields(upload.fields);
     const options = jobOptionsSchema.safeParse(rest);
-    if (!options.success) throw validationFailed(options.error);
+    if (!options.success) throw validationFailed('Invalid form fields', options.error);
     // Checked here, before anything is stored; the worker parses it again.
     if (options.data.schema !== undefined) parseSchema(options.data.schema);
     // PDFs are opened in the worker, in a thread of their own; images are checked here.
@@ -140,7 +138,7 @@ export class DocumentsService {
     const parsed = parseSchema(schema);
     const job = await this.finished(ownerId, id);
     const fields = await this.extraction.extract(parsed, job.pages);
-    await this.state.storeFields(id, fields);
+    await this.lifecycle.storeFields(id, fields);
     return fields;
   }
 
@@ -191,18 +189,8 @@ const PDF = 'application/pdf';
 
 function parseFields(fields: Record<string, string>) {
   const parsed = uploadFields.safeParse(fields);
-  if (!parsed.success) throw validationFailed(parsed.error);
+  if (!parsed.success) throw validationFailed('Invalid form fields', parsed.error);
   return parsed.data;
-}
-
-/** Names the fields at fault; never echoes a value (one of them may be a password). */
-function validationFailed(error: z.ZodError): AppError {
-  return new AppError(ErrorCode.VALIDATION_FAILED, 'Invalid form fields', {
-    errors: error.issues.map((issue) => ({
-      field: issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.'),
-      message: issue.code === 'unrecognized_keys' ? 'not a field this API accepts' : issue.message,
-    })),
-  });
 }
 
 function notFound(): AppError {

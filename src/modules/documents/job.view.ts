@@ -1,6 +1,6 @@
 import type { Extraction } from '../../extract/extraction.js';
-import type { PageSource, PageText } from './job-result.js';
-import type { Job, JobWithResult } from './jobs.repository.js';
+import type { PageSource, PageText } from '../../jobs/job-result.js';
+import type { Job, JobWithResult } from '../../jobs/jobs.repository.js';
 
 /** The public shape of a job. Internal fields (owner, storage keys, password) never leave. */
 export interface JobView {

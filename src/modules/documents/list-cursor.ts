@@ -1,4 +1,4 @@
-import type { ListCursor } from './jobs.repository.js';
+import type { ListCursor } from '../../jobs/jobs.repository.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Rows are created now; four-digit years are all a cursor can carry. */

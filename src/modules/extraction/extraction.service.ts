@@ -5,8 +5,8 @@ import { threadFile } from '../../common/thread-file.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
 import type { Extraction, ExtractionSchema, ExtractPage } from '../../extract/extraction.js';
-import type { JobPage } from '../documents/job-state.repository.js';
-import type { PageText } from '../documents/job-result.js';
+import type { JobPage } from '../../jobs/job-state.repository.js';
+import type { PageText } from '../../jobs/job-result.js';
 import type { extract, ExtractionRequest } from './extract.js';
 
 /** V8 heap an extraction's thread may use: a 500-page document's words fit many times over. */

@@ -41,7 +41,7 @@ export class OcrProcessor extends WorkerHost implements OnApplicationBootstrap, 
   async process(job: Job): Promise<void> {
     const payload = ocrJobPayload.safeParse(job.data);
     if (!payload.success) throw new UnrecoverableError('malformed ocr job payload');
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    await this.processing.run(payload.data.jobId, { lastAttempt });
+    const attempt = job.attemptsMade + 1;
+    await this.processing.run(payload.data.jobId, { attempt, lastAttempt: attempt >= (job.opts.attempts ?? 1) });
   }
 }

@@ -3,7 +3,7 @@ import { DocumentError } from '../../common/app-error.js';
 import { mapBoxes, type BBox, type OcrPage, type Rotation } from '../../ocr/ocr-types.js';
 import type { DocumentReader } from '../../reader/document-reader.js';
 import { wholeImage } from '../../reader/image-decoder.js';
-import type { PageOutcome, PageText } from '../documents/job-result.js';
+import type { PageOutcome, PageText } from '../../jobs/job-result.js';
 import { OcrEngineService } from './ocr-engine.service.js';
 
 /**

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { DocumentsModule } from '../documents/documents.module.js';
+import { JobsModule } from '../../jobs/jobs.module.js';
 import { ExtractionModule } from '../extraction/extraction.module.js';
 import { OcrEngineService } from './ocr-engine.service.js';
 import { OcrProcessor } from './ocr.processor.js';
@@ -9,7 +9,7 @@ import { ReconcilerService } from './reconciler.service.js';
 
 /** The OCR worker: loaded in worker and all modes only, since a processor consumes at once. */
 @Module({
-  imports: [DocumentsModule, ExtractionModule],
+  imports: [JobsModule, ExtractionModule],
   providers: [OcrEngineService, PageRecognizer, ProcessingService, OcrProcessor, ReconcilerService],
 })
 export class ProcessingModule {}

@@ -7,10 +7,9 @@ import { ARTIFACT_STORE, type ArtifactStore } from '../../infra/artifacts/artifa
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { Quotas } from '../../quota/quotas.js';
 import { DocumentReader } from '../../reader/document-reader.js';
-import { JobLifecycle } from '../documents/job-lifecycle.js';
-import { jobOptionsSchema, selectPages } from '../documents/job-options.js';
-import { JobStateRepository } from '../documents/job-state.repository.js';
-import type { Job } from '../documents/jobs.repository.js';
+import { JobLifecycle } from '../../jobs/job-lifecycle.js';
+import { jobOptionsSchema, selectPages } from '../../jobs/job-options.js';
+import { JobsRepository, type Job } from '../../jobs/jobs.repository.js';
 import { inOrder } from './page-pipeline.js';
 import { PageRecognizer } from './page-recognizer.js';
 import { ExtractionService } from '../extraction/extraction.service.js';
@@ -33,7 +32,7 @@ export class ProcessingService {
 
   constructor(
     private readonly lifecycle: JobLifecycle,
-    private readonly state: JobStateRepository,
+    private readonly jobs: JobsRepository,
     private readonly pages: PageRecognizer,
     private readonly quotas: Quotas,
     private readonly extraction: ExtractionService,
@@ -47,7 +46,7 @@ export class ProcessingService {
    * {@link UnrecoverableError} so BullMQ does not retry; anything else is
    * rethrown for BullMQ's backoff, and fails the job on the last attempt.
    */
-  async run(jobId: string, { lastAttempt }: { lastAttempt: boolean }): Promise<void> {
+  async run(jobId: string, { attempt, lastAttempt }: { attempt: number; lastAttempt: boolean }): Promise<void> {
     const job = await this.lifecycle.start(jobId);
     if (!job) {
       this.logger.log({ jobId }, 'job is gone or already finished; skipping');
@@ -60,9 +59,14 @@ export class ProcessingService {
         await this.lifecycle.fail(jobId, error.code, error.message);
         throw new UnrecoverableError(error.message);
       }
-      // Not the document's fault (the store, the database or an engine failed): retried by the queue.
-      this.logger.error({ err: error, jobId, lastAttempt }, lastAttempt ? 'processing failed; no attempts left' : 'processing failed; the queue retries it');
-      if (lastAttempt) await this.lifecycle.fail(jobId, ErrorCode.INTERNAL, 'Processing failed');
+      // Not the document's fault (the store, the database or an engine failed): retried by the queue,
+      // and logged with its stack, since the job's INTERNAL code does not say why.
+      if (!lastAttempt) {
+        this.logger.warn({ err: error, jobId, attempt }, 'processing failed; the queue retries it');
+        throw error;
+      }
+      this.logger.error({ err: error, jobId, attempt }, 'processing failed; no attempts left');
+      await this.lifecycle.fail(jobId, ErrorCode.INTERNAL, 'Processing failed');
       throw error;
     }
   }
@@ -87,7 +91,7 @@ export class ProcessingService {
       // Charged once: a redelivered job was planned (and charged) by its first attempt.
       if (job.pagesTotal === null) await this.quotas.chargePages(job.ownerId, numbers.length);
       await this.lifecycle.plan(job.id, numbers.length);
-      const stored = await this.state.storedPageNumbers(job.id);
+      const stored = await this.jobs.storedPageNumbers(job.id);
       const pagesStarted = performance.now();
       const running = await inOrder(
         numbers.filter((n) => !stored.has(n)),

@@ -2,9 +2,9 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApp
 import { ErrorCode } from '../../common/app-error.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
-import { JobLifecycle } from '../documents/job-lifecycle.js';
-import { JobsRepository } from '../documents/jobs.repository.js';
-import { OcrJobProducer } from '../documents/ocr-job.producer.js';
+import { JobLifecycle } from '../../jobs/job-lifecycle.js';
+import { JobsRepository } from '../../jobs/jobs.repository.js';
+import { OcrJobProducer } from '../../jobs/ocr-job.producer.js';
 
 /** Rows looked at per sweep and state; the next sweep takes the rest. */
 const BATCH = 500;

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { RequireScope } from '../../../auth/public.decorator.js';
-import { JobsRepository } from '../jobs.repository.js';
-import { OcrJobProducer } from '../ocr-job.producer.js';
+import { JobsRepository } from '../../../jobs/jobs.repository.js';
+import { OcrJobProducer } from '../../../jobs/ocr-job.producer.js';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, ApiScoped, ref } from '../../../http/openapi.js';
 

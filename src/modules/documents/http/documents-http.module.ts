@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { DocumentsModule } from '../documents.module.js';
+import { JobsModule } from '../../../jobs/jobs.module.js';
 import { DocumentsService } from '../documents.service.js';
-import { JobEventStream } from '../job-event-stream.js';
+import { JobEventStream } from '../../../jobs/job-event-stream.js';
 import { AdminController } from './admin.controller.js';
 import { JobsController } from './jobs.controller.js';
 import { SchemasController } from './schemas.controller.js';
@@ -9,7 +9,7 @@ import { ExtractionModule } from '../../extraction/extraction.module.js';
 
 /** The HTTP surface for documents: loaded in api and all modes only. */
 @Module({
-  imports: [DocumentsModule, ExtractionModule],
+  imports: [JobsModule, ExtractionModule],
   controllers: [JobsController, SchemasController, AdminController],
   providers: [DocumentsService, JobEventStream],
 })

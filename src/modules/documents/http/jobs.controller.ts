@@ -18,9 +18,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CurrentPrincipal, visibleOwner, type Principal } from '../../../auth/principal.js';
 import { QueuesPages, RequireScope } from '../../../auth/public.decorator.js';
-import { AppError, ErrorCode } from '../../../common/app-error.js';
+import { AppError, ErrorCode, validationFailed } from '../../../common/app-error.js';
 import { DocumentsService } from '../documents.service.js';
-import { JobEventStream } from '../job-event-stream.js';
+import { JobEventStream } from '../../../jobs/job-event-stream.js';
+import { jobStatus } from '../../../jobs/job-status.js';
 import { readUpload } from './read-upload.js';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, ApiScoped, ref } from '../../../http/openapi.js';
@@ -51,7 +52,7 @@ const jobId = new ParseUUIDPipe({
 
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  status: z.enum(['QUEUED', 'RUNNING', 'SUCCEEDED', 'PARTIAL', 'FAILED', 'CANCELLED']).optional(),
+  status: jobStatus.optional(),
   cursor: z.string().min(1).max(200).optional(),
 });
 
@@ -87,17 +88,13 @@ export class JobsController {
   @RequireScope('jobs:read')
   @ApiScoped('jobs:read')
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } })
-  @ApiQuery({ name: 'status', required: false, enum: ['QUEUED', 'RUNNING', 'SUCCEEDED', 'PARTIAL', 'FAILED', 'CANCELLED'] })
+  @ApiQuery({ name: 'status', required: false, enum: jobStatus.options })
   @ApiQuery({ name: 'cursor', required: false, type: String })
   @ApiOkResponse({ schema: ref('JobList') })
   @ApiProblems(400)
   list(@CurrentPrincipal() principal: Principal, @Query() query: Record<string, unknown>) {
     const parsed = listQuery.safeParse(query);
-    if (!parsed.success) {
-      throw new AppError(ErrorCode.VALIDATION_FAILED, 'Invalid query parameters', {
-        errors: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
-      });
-    }
+    if (!parsed.success) throw validationFailed('Invalid query parameters', parsed.error);
     return this.documents.list(visibleOwner(principal), parsed.data);
   }
 
@@ -137,11 +134,7 @@ export class JobsController {
   @ApiProblems(400, 404, 409)
   extract(@CurrentPrincipal() principal: Principal, @Param('id', jobId) id: string, @Body() body: unknown) {
     const parsed = extractBody.safeParse(body);
-    if (!parsed.success) {
-      throw new AppError(ErrorCode.VALIDATION_FAILED, 'The body must be {"schema": <a schema name or a custom schema>}', {
-        errors: parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'body', message: i.message })),
-      });
-    }
+    if (!parsed.success) throw validationFailed('The body must be {"schema": <a schema name or a custom schema>}', parsed.error, 'body');
     const { schema } = parsed.data;
     return this.documents.extract(visibleOwner(principal), id, typeof schema === 'string' ? schema : JSON.stringify(schema));
   }

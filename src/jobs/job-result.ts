@@ -1,4 +1,4 @@
-import type { OcrLine, Rotation } from '../../ocr/ocr-types.js';
+import type { OcrLine, Rotation } from '../ocr/ocr-types.js';
 
 /** Where a page's text came from. */
 export type PageSource = 'text-layer' | 'ocr';

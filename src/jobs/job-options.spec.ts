@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DocumentError, ErrorCode } from '../../common/app-error.js';
+import { DocumentError, ErrorCode } from '../common/app-error.js';
 import { jobOptionsSchema, selectPages } from './job-options.js';
 
 const code = (fn: () => unknown) => {

@@ -1,15 +1,19 @@
 import { Module } from '@nestjs/common';
-import { QueueModule } from '../../infra/queue/queue.module.js';
+import { QueueModule } from './queue.module.js';
 import { JobEventBus } from './job-event-bus.js';
 import { JobLifecycle } from './job-lifecycle.js';
 import { JobStateRepository } from './job-state.repository.js';
 import { JobsRepository } from './jobs.repository.js';
 import { OcrJobProducer } from './ocr-job.producer.js';
 
-/** Job rows, their state and events, results and queue entries: shared by the API and the worker. */
+/**
+ * Job rows, their state and events, results and queue entries: shared by the
+ * API and the worker. `JobStateRepository` is not exported: every write of a
+ * job's state goes through `JobLifecycle`.
+ */
 @Module({
   imports: [QueueModule],
   providers: [JobsRepository, JobStateRepository, JobEventBus, JobLifecycle, OcrJobProducer],
-  exports: [JobsRepository, JobStateRepository, JobEventBus, JobLifecycle, OcrJobProducer],
+  exports: [JobsRepository, JobEventBus, JobLifecycle, OcrJobProducer],
 })
-export class DocumentsModule {}
+export class JobsModule {}

@@ -1,9 +1,9 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { APP_CONFIG } from '../../config/config.module.js';
-import type { AppConfig } from '../../config/config.js';
-import { QueueName } from '../../jobs/queue-contract.js';
-import { QueueConnection } from '../redis/queue-connection.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { QueueName } from './queue-contract.js';
+import { QueueConnection } from '../infra/redis/queue-connection.js';
 
 /** BullMQ connection and queue registration, shared by producers and processors. */
 @Module({

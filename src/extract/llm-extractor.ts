@@ -1,8 +1,8 @@
-import { completeExtraction } from '../../extract/complete.js';
-import type { ExtractedField, Extraction, ExtractionSchema, ExtractPage, FieldSpec } from '../../extract/extraction.js';
-import { locateValue } from '../../extract/locate.js';
-import { normaliseValue } from '../../extract/normalise.js';
-import type { AppConfig } from '../../config/config.js';
+import { completeExtraction } from './complete.js';
+import type { ExtractedField, Extraction, ExtractionSchema, ExtractPage, FieldSpec } from './extraction.js';
+import { locateValue } from './locate.js';
+import { normaliseValue } from './normalise.js';
+import type { AppConfig } from '../config/config.js';
 
 export type LlmConfig = NonNullable<AppConfig['llm']>;
 

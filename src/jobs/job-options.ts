@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DocumentError, ErrorCode } from '../../common/app-error.js';
+import { DocumentError, ErrorCode } from '../common/app-error.js';
 
 /** Longest `pages` value accepted; a page list longer than this is not a typo. */
 const MAX_RANGES_LENGTH = 200;

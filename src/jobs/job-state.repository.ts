@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma, type Job, type JobEvent, type JobPage, type JobStatus } from '../../generated/prisma/client.js';
-import { PrismaService } from '../../infra/prisma/prisma.service.js';
+import { Prisma, type Job, type JobEvent, type JobPage, type JobStatus } from '../generated/prisma/client.js';
+import { PrismaService } from '../infra/prisma/prisma.service.js';
 import { JobEventType } from './job-event.js';
 import type { PageOutcome } from './job-result.js';
 import type { NewJob } from './jobs.repository.js';
 import { WriteBatcher } from './write-batcher.js';
-import type { Extraction } from '../../extract/extraction.js';
+import type { Extraction } from '../extract/extraction.js';
 
 export type { JobEvent, JobPage };
 
@@ -126,11 +126,6 @@ export class JobStateRepository {
   }
 
   /** Numbers of the pages already stored: a redelivered job skips them. */
-  async storedPageNumbers(id: string): Promise<Set<number>> {
-    const rows = await this.prisma.jobPage.findMany({ where: { jobId: id }, select: { number: true } });
-    return new Set(rows.map((row) => row.number));
-  }
-
   pages(id: string): Promise<JobPage[]> {
     return this.prisma.jobPage.findMany({ where: { jobId: id }, orderBy: { number: 'asc' } });
   }
@@ -138,11 +133,6 @@ export class JobStateRepository {
   /** Replaces a finished job's fields (re-extraction). */
   async storeFields(id: string, fields: Extraction): Promise<void> {
     await this.prisma.jobResult.updateMany({ where: { jobId: id }, data: { fields: toJson(fields) } });
-  }
-
-  /** The job's events after `seq`, oldest first. */
-  eventsAfter(id: string, seq: number, limit: number): Promise<JobEvent[]> {
-    return this.prisma.jobEvent.findMany({ where: { jobId: id, seq: { gt: seq } }, orderBy: { seq: 'asc' }, take: limit });
   }
 }
 

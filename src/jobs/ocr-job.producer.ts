@@ -1,9 +1,9 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { APP_CONFIG } from '../../config/config.module.js';
-import type { AppConfig } from '../../config/config.js';
-import { JobName, jobOptions, ocrQueueJobId, QueueName, type OcrJobPayload } from '../../jobs/queue-contract.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { JobName, jobOptions, ocrQueueJobId, QueueName, type OcrJobPayload } from './queue-contract.js';
 import { WriteBatcher } from './write-batcher.js';
 
 /** How long an upload waits for Redis before the API answers 503. */

@@ -1,12 +1,20 @@
-import { Injectable, Logger, Optional } from '@nestjs/common';
-import type { JobEvent } from '../../generated/prisma/client.js';
-import { MetricsService } from '../../metrics/metrics.service.js';
-import type { Extraction } from '../../extract/extraction.js';
+import { EventEmitter } from 'node:events';
+import { Injectable, Logger } from '@nestjs/common';
+import type { JobEvent } from '../generated/prisma/client.js';
+import type { Extraction } from '../extract/extraction.js';
 import { documentText, type PageOutcome } from './job-result.js';
 import { JobEventBus } from './job-event-bus.js';
 import { JobEventType, TERMINAL_EVENTS } from './job-event.js';
 import { JobStateRepository, type JobPage, type Transition } from './job-state.repository.js';
 import type { Job, NewJob } from './jobs.repository.js';
+
+/** What the lifecycle tells its listeners (metrics), after the transition is committed. */
+export interface LifecycleEvents {
+  /** A worker took the job (`RUNNING`), its attempt counted. */
+  started: [job: Job];
+  /** The job reached a terminal status: the terminal event's type. */
+  finished: [type: string];
+}
 
 /**
  * The only writer of a job's status:
@@ -16,17 +24,18 @@ import type { Job, NewJob } from './jobs.repository.js';
  * transaction with the job event it emits; it reports whether it happened (a
  * late `finish` after the job was failed elsewhere changes nothing and says so
  * in the log). Followers are woken after the commit. SSE, and later webhooks,
- * read those events; metrics (when enabled) count the transitions; nothing
- * else writes `status`.
+ * read those events; listeners of {@link events} (metrics, when enabled) count
+ * the transitions; nothing else writes `status`. The lifecycle knows none of
+ * its listeners, so the jobs core depends on no feature.
  */
 @Injectable()
 export class JobLifecycle {
   private readonly logger = new Logger(JobLifecycle.name);
+  readonly events = new EventEmitter<LifecycleEvents>();
 
   constructor(
     private readonly state: JobStateRepository,
     private readonly bus: JobEventBus,
-    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   /** A new job, `QUEUED`, with its `queued` event; null when its owner has `maxUnfinished` already. */
@@ -46,7 +55,7 @@ export class JobLifecycle {
       event: { type: JobEventType.STARTED },
     });
     const job = moved ? await this.state.job(id) : null;
-    if (job) this.metrics?.jobStarted(job);
+    if (job) this.events.emit('started', job);
     return job;
   }
 
@@ -86,6 +95,11 @@ export class JobLifecycle {
     });
   }
 
+  /** Replaces a finished job's fields (re-extraction); no status changes, so no event. */
+  storeFields(id: string, fields: Extraction): Promise<void> {
+    return this.state.storeFields(id, fields);
+  }
+
   /** `QUEUED | RUNNING → FAILED` with a stable code. */
   async fail(id: string, code: string, message: string, from: Transition['from'] = ['QUEUED', 'RUNNING']): Promise<boolean> {
     return this.apply(id, {
@@ -108,7 +122,7 @@ export class JobLifecycle {
   private async apply(id: string, transition: Transition): Promise<boolean> {
     const event = await this.state.transition(id, transition);
     const applied = await this.published(id, event, transition.event.type);
-    if (applied && TERMINAL_EVENTS.has(transition.event.type)) this.metrics?.jobFinished(transition.event.type);
+    if (applied && TERMINAL_EVENTS.has(transition.event.type)) this.events.emit('finished', transition.event.type);
     return applied;
   }
 

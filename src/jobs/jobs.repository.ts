@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Job, JobResult, JobStatus } from '../../generated/prisma/client.js';
-import { PrismaService } from '../../infra/prisma/prisma.service.js';
+import type { Job, JobEvent, JobResult, JobStatus } from '../generated/prisma/client.js';
+import { PrismaService } from '../infra/prisma/prisma.service.js';
 import type { JobOptions } from './job-options.js';
 
 export type { Job, JobResult, JobStatus };
@@ -75,5 +75,16 @@ export class JobsRepository {
   async countByStatus(): Promise<Record<string, number>> {
     const groups = await this.prisma.job.groupBy({ by: ['status'], _count: { _all: true } });
     return Object.fromEntries(groups.map((group) => [group.status, group._count._all]));
+  }
+
+  /** The numbers of the pages a job has stored: a redelivered job skips them. */
+  async storedPageNumbers(id: string): Promise<Set<number>> {
+    const rows = await this.prisma.jobPage.findMany({ where: { jobId: id }, select: { number: true } });
+    return new Set(rows.map((row) => row.number));
+  }
+
+  /** The job's events after `seq`, oldest first. */
+  eventsAfter(id: string, seq: number, limit: number): Promise<JobEvent[]> {
+    return this.prisma.jobEvent.findMany({ where: { jobId: id, seq: { gt: seq } }, orderBy: { seq: 'asc' }, take: limit });
   }
 }

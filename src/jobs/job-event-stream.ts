@@ -1,11 +1,11 @@
 import { Inject, Injectable, type MessageEvent } from '@nestjs/common';
 import { Observable } from 'rxjs';
-import { AppError, ErrorCode } from '../../common/app-error.js';
-import { APP_CONFIG } from '../../config/config.module.js';
-import type { AppConfig } from '../../config/config.js';
+import { AppError, ErrorCode } from '../common/app-error.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
 import { JobEventBus } from './job-event-bus.js';
 import { TERMINAL_EVENTS, type JobEventView } from './job-event.js';
-import { JobStateRepository, type JobEvent } from './job-state.repository.js';
+import type { JobEvent } from './job-state.repository.js';
 import { JobsRepository } from './jobs.repository.js';
 
 /** Events read from the database per query. */
@@ -28,7 +28,6 @@ export class JobEventStream {
 
   constructor(
     private readonly jobs: JobsRepository,
-    private readonly state: JobStateRepository,
     private readonly bus: JobEventBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -52,7 +51,7 @@ export class JobEventStream {
       let reading: Promise<void> = Promise.resolve();
       const readAll = async () => {
         while (!closed) {
-          const batch = await this.state.eventsAfter(jobId, last, BATCH);
+          const batch = await this.jobs.eventsAfter(jobId, last, BATCH);
           for (const event of batch) {
             subscriber.next(toMessage(event));
             last = event.seq;

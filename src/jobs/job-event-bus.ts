@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG } from '../../config/config.module.js';
-import type { AppConfig } from '../../config/config.js';
-import { createRedis, type RedisConnection } from '../../infra/redis/redis-connection.js';
-import { RedisService } from '../../infra/redis/redis.service.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { createRedis, type RedisConnection } from '../infra/redis/redis-connection.js';
+import { RedisService } from '../infra/redis/redis.service.js';
 
 type Listener = () => void;
 
