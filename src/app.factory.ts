@@ -1,13 +1,13 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { mountQueueDashboard } from './admin/queue-dashboard.js';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.js';
 import { createFastifyAdapter, registerPlugins } from './http/fastify-setup.js';
 import { mountOpenApi } from './http/openapi.js';
 import { ProblemFilter } from './http/problem.filter.js';
-import { logRequests } from './infra/logging/request-log.js';
+import { bindRequestIds, logRequests } from './infra/logging/request-log.js';
 
 /**
  * Builds the application for the configured mode, ready to listen. main.ts
@@ -21,6 +21,7 @@ export async function createApp(config: Readonly<AppConfig>): Promise<NestFastif
   );
   app.useLogger(app.get(Logger));
   logRequests(app.getHttpAdapter().getInstance());
+  bindRequestIds(app.getHttpAdapter().getInstance(), await app.resolve(PinoLogger));
   app.useGlobalFilters(new ProblemFilter());
   await registerPlugins(app, config, { api: config.mode !== 'worker' });
   if (config.mode !== 'worker') await mountQueueDashboard(app);

@@ -113,7 +113,14 @@ describe('API and worker sharing nothing but PostgreSQL, Redis and S3', () => {
     try {
       const refused = await client.upload(await textImage(['During the outage']));
       expect(refused.status).toBe(503);
-      expect(await refused.json()).toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
+      const problem = (await refused.json()) as any;
+      expect(problem).toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
+      // The cause is in the API's log, on a line carrying the request id the client was given.
+      const logged = await eventually(async () => {
+        const line = api.output().split('\n').find((l) => l.includes('storing an upload failed'));
+        return line && JSON.parse(line);
+      }, 10_000);
+      expect(logged).toMatchObject({ level: 50, requestId: problem.requestId, store: `bucket "${s3.bucket}" at ${s3.endpoint}` });
       expect(await env.sql('SELECT id FROM jobs')).toEqual(jobsBefore);
 
       const health = await client.json('/health');

@@ -57,3 +57,18 @@ export function logRequests(fastify: FastifyInstance): void {
     access.info({ ...answered, durationMs: Math.round(durationMs * 10) / 10 }, 'request completed');
   });
 }
+
+/**
+ * Every log line written while a request is handled carries its `requestId`,
+ * the one the client gets in `X-Request-Id` and in an error's body: a request's
+ * own logger is put in nestjs-pino's context, which its HTTP middleware would do
+ * if it ran (see logger-options.ts). Bound when the request arrives, and again
+ * just before the handler, because a body read from the socket may resume
+ * outside the context it arrived in.
+ */
+export function bindRequestIds(fastify: FastifyInstance, logger: PinoLogger): void {
+  const bind = (request: FastifyRequest, _reply: unknown, done: () => void) =>
+    logger.runInContext(done, { bindings: { requestId: request.id } });
+  fastify.addHook('onRequest', bind);
+  fastify.addHook('preHandler', bind);
+}
