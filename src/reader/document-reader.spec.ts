@@ -4,7 +4,7 @@ import { concatTransformationMatrix, drawObject, PDFDocument, popGraphicsState, 
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { corpusHas, corpusPath } from '../../test/support/corpus.js';
-import { encryptPdf, multiPageTiff, textPdf } from '../../test/support/documents.js';
+import { encryptPdf, flateBombPdf, multiPageTiff, textPdf } from '../../test/support/documents.js';
 import { a4Image, textImage } from '../../test/support/images.js';
 import { backNearIdle, MB, settledRss } from '../../test/support/memory.js';
 import { DocumentError, ErrorCode } from '../common/app-error.js';
@@ -200,6 +200,15 @@ describe('DocumentReader', () => {
     const before = await settledRss(process.pid);
     for (let i = 0; i < 4; i++) await withReader(pdf, (reader) => reader.page(1, { bands: 2 }));
     // Freed by the thread but kept by malloc, it stayed: 94 MB over in this test before.
+    await backNearIdle(process.pid, before, 60 * MB);
+  });
+
+  it('refuses a page whose stream inflates past the thread’s memory cap (a flate bomb), and gives the memory back', async () => {
+    // 1 MB that pdf.js inflated to a 1 GiB buffer (2 GiB while doubling it): the process reached 2.6 GB.
+    const bomb = await flateBombPdf();
+    expect(bomb.length).toBeLessThan(2 * MB);
+    const before = await settledRss(process.pid);
+    expect(await codeOf(withReader(bomb, (reader) => reader.page(1)))).toBe(ErrorCode.DOCUMENT_TOO_COMPLEX);
     await backNearIdle(process.pid, before, 60 * MB);
   });
 

@@ -10,6 +10,17 @@ import type { ReaderOpen, ReaderReply, ReaderRequest } from './reader-protocol.j
  * a PDF built to exhaust it ends the thread (and fails the job), not the process.
  */
 const THREAD_HEAP_MB = 512;
+/**
+ * The cap on what the thread holds outside its heap, which the heap cap does
+ * not bound: the ArrayBuffers of a decompressed stream or a decoded image.
+ * pdf.js keeps a stream's whole decoded bytes and doubles its buffer as it
+ * grows, so a 1 MB PDF whose content is a 1 GiB flate stream took the
+ * process to 2.6 GB. A legitimate page stays far below it (the largest
+ * rendered page, MAX_PAGE_PIXELS of RGBA, is 140 MB).
+ */
+const THREAD_EXTERNAL_MB = 512;
+/** How often the thread's external memory is looked at while it reads. */
+const WATCH_MS = 100;
 
 interface Pending {
   resolve: (value: ReaderReply['value']) => void;
@@ -58,6 +69,10 @@ export class DocumentReader {
       else call?.resolve(reply.value);
     });
     thread.on('error', (error: Error & { code?: string }) => failAll(threadError(error)));
+    watchExternalMemory(thread, () => {
+      failAll(tooComplex());
+      void thread.terminate();
+    });
     thread.on('exit', () => failAll(new AppError(ErrorCode.INTERNAL, 'The document reader stopped')));
     thread.postMessage({ data, options } satisfies ReaderOpen);
     return new Promise<DocumentReader>((resolve, reject) => {
@@ -137,10 +152,28 @@ function toError(error: NonNullable<ReaderReply['error']>): Error {
   return error.document ? new DocumentError(error.code as ErrorCode, error.message) : new AppError(error.code as ErrorCode, error.message);
 }
 
+/**
+ * Calls `exceeded` once when the thread's external memory passes the cap. The
+ * statistics are taken by interrupting the thread, so a thread busy decoding
+ * answers too.
+ */
+function watchExternalMemory(thread: Worker, exceeded: () => void): void {
+  const timer = setInterval(() => {
+    thread.getHeapStatistics().then(({ external_memory }) => {
+      if (external_memory <= THREAD_EXTERNAL_MB * 2 ** 20 || thread.threadId === -1) return;
+      clearInterval(timer);
+      exceeded();
+    }, () => undefined);
+  }, WATCH_MS).unref();
+  thread.once('exit', () => clearInterval(timer));
+}
+
+function tooComplex(): DocumentError {
+  return new DocumentError(ErrorCode.DOCUMENT_TOO_COMPLEX, 'Reading the document needed more memory than is allowed.');
+}
+
 function threadError(error: Error & { code?: string }): Error {
-  if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-    return new DocumentError(ErrorCode.DOCUMENT_TOO_COMPLEX, 'Reading the document needed more memory than is allowed.');
-  }
+  if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') return tooComplex();
   return new AppError(ErrorCode.INTERNAL, `The document reader failed: ${error.message}`);
 }
 

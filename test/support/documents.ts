@@ -3,7 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { createDeflate } from 'node:zlib';
+import { PDFDocument, PDFName, StandardFonts } from 'pdf-lib';
 import sharp from 'sharp';
 import { textImage } from './images.js';
 
@@ -55,4 +56,26 @@ export async function encryptPdf(pdf: Buffer, password: string): Promise<Buffer>
 /** A multi-page TIFF, one page per image; the images must share a size. */
 export async function multiPageTiff(pages: Buffer[]): Promise<Buffer> {
   return sharp(pages, { join: { animated: true } }).tiff({ compression: 'lzw' }).toBuffer();
+}
+
+/**
+ * A decompression bomb: one page whose content stream inflates to `bytes` of
+ * spaces (1 GiB by default) from about a thousandth of that, written with a
+ * streaming deflate so the inflated bytes are never held here.
+ */
+export async function flateBombPdf(bytes = 2 ** 30): Promise<Buffer> {
+  const deflate = createDeflate({ level: 9 });
+  const parts: Buffer[] = [];
+  deflate.on('data', (part: Buffer) => parts.push(part));
+  const ended = new Promise((resolve) => deflate.once('end', resolve));
+  const chunk = Buffer.alloc(64 * 2 ** 20, 0x20);
+  for (let written = 0; written < bytes; written += chunk.length) {
+    if (!deflate.write(chunk)) await new Promise((resolve) => deflate.once('drain', resolve));
+  }
+  deflate.end();
+  await ended;
+  const pdf = await PDFDocument.create();
+  const page = pdf.addPage([A4.width, A4.height]);
+  page.node.set(PDFName.of('Contents'), pdf.context.register(pdf.context.stream(Buffer.concat(parts), { Filter: 'FlateDecode' })));
+  return Buffer.from(await pdf.save());
 }
