@@ -1,6 +1,6 @@
 import { crc32, deflateSync } from 'node:zlib';
 import sharp, { type FormatEnum } from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DocumentError, ErrorCode } from '../common/app-error.js';
 import { inspectImage, prepareForOcr, type ImageLimits } from './image-decoder.js';
 
@@ -113,6 +113,25 @@ function pngClaiming(width: number, height: number): Buffer {
 }
 
 describe('inspectImage and prepareForOcr', () => {
+  it('calls only the decoder’s own refusals a corrupt file; any other error stays itself, for the queue to retry', async () => {
+    const jpeg = await encode(await textImage(), 'jpeg');
+    const failing = vi.spyOn(sharp.prototype, 'toBuffer');
+    try {
+      // What libvips says of a broken file: a plain Error.
+      failing.mockRejectedValueOnce(new Error('VipsJpeg: Premature end of input file'));
+      await expect(prepareForOcr(jpeg, LIMITS)).rejects.toMatchObject({ code: ErrorCode.CORRUPT_FILE });
+      // A bug (ours, or a library's): not the user's file's fault.
+      failing.mockRejectedValueOnce(new TypeError("Cannot read properties of undefined (reading 'width')"));
+      const bug = await prepareForOcr(jpeg, LIMITS).catch((error: unknown) => error);
+      expect(bug).toBeInstanceOf(TypeError);
+      expect(bug).not.toBeInstanceOf(DocumentError);
+    } finally {
+      failing.mockRestore();
+    }
+    // Undisturbed, the same file reads.
+    await expect(prepareForOcr(jpeg, LIMITS)).resolves.toMatchObject({ width: 480, height: 120 });
+  });
+
   it.each([
     ['png', 'image/png', 0],
     ['tiff', 'image/tiff', 0],

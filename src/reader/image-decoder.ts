@@ -151,10 +151,17 @@ function sniff(buf: Buffer): ImageMediaType {
   return mediaType;
 }
 
-/** Turns a sharp/libvips failure into the error the client should see. */
+/**
+ * Turns a sharp/libvips refusal into the error the client should see. Only
+ * those are the file's fault: sharp rejects with a plain `Error`, while a
+ * `TypeError`, `RangeError` or the like comes from a bug of ours, which must
+ * stay an error the queue retries and reports `INTERNAL`, not become the
+ * user's "corrupt file".
+ */
 function toDocumentError(err: unknown, mediaType: ImageMediaType): Error {
   if (err instanceof AppError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  if (!(err instanceof Error) || err.constructor !== Error) return err instanceof Error ? err : new Error(String(err));
+  const message = err.message;
   if (message.includes('exceeds pixel limit')) {
     return new DocumentError(ErrorCode.IMAGE_TOO_LARGE, 'The image has more pixels than are accepted.');
   }
