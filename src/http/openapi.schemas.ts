@@ -5,7 +5,8 @@ import { jobStatus } from '../jobs/job-status.js';
 /**
  * The response bodies, as zod schemas turned into the OpenAPI document's
  * components: one definition, so the served document cannot hold two versions.
- * They describe what `job.view.ts` and `problem.filter.ts` send.
+ * `job.view.ts` derives its types from them, so the API cannot send another
+ * shape than the one documented; `problem.filter.ts` sends `Problem`.
  */
 const status = jobStatus;
 const failure = z.object({ code: z.string(), message: z.string() });
@@ -19,6 +20,7 @@ const job = z.object({
   mediaType: z.string(),
   sizeBytes: z.number().int(),
   attempts: z.number().int(),
+  // Progress: pages stored so far (`done` succeeded, `failed`) of `total`, null until the document is opened.
   pages: z.object({ total: z.number().int().nullable(), done: z.number().int(), failed: z.number().int() }),
   createdAt: z.iso.datetime(),
   startedAt: z.iso.datetime().nullable(),

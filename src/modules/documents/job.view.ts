@@ -1,23 +1,15 @@
+import type { z } from 'zod';
 import type { Extraction } from '../../extract/extraction.js';
 import type { PageSource, PageText } from '../../jobs/job-result.js';
+import type { schemas } from '../../http/openapi.schemas.js';
+import type { Rotation } from '../../ocr/ocr-types.js';
 import type { Job, JobWithResult } from '../../jobs/jobs.repository.js';
 
-/** The public shape of a job. Internal fields (owner, storage keys, password) never leave. */
-export interface JobView {
-  id: string;
-  status: Job['status'];
-  fileName: string | null;
-  mediaType: string;
-  sizeBytes: number;
-  attempts: number;
-  /** Progress: pages stored so far (`done` succeeded, `failed`) of `total`, null until the document is opened. */
-  pages: { total: number | null; done: number; failed: number };
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  error?: { code: string; message: string };
-  links: { self: string; results: string; events: string };
-}
+/**
+ * The public shape of a job, as the OpenAPI document describes it (one
+ * definition: `schemas.Job`). Internal fields (owner, storage keys, password) never leave.
+ */
+export type JobView = z.infer<typeof schemas.Job>;
 
 export function jobView(job: Job): JobView {
   return {
@@ -36,19 +28,9 @@ export function jobView(job: Job): JobView {
   };
 }
 
-/** A page of the results: its text with lines, words and boxes, or why it failed. */
-export type PageView =
-  | ({ number: number; source: PageSource; rotation: number } & PageText)
-  | { number: number; error: { code: string; message: string } };
-
-export interface ResultView {
-  id: string;
-  status: Job['status'];
-  text: string;
-  /** The fields of the schema the job named (or was re-extracted with); null when none. */
-  fields: Extraction | null;
-  pages: PageView[];
-}
+/** The results of a job, as `schemas.JobResults` describes them; `fields` typed as the extractor builds them. */
+export type ResultView = Omit<z.infer<typeof schemas.JobResults>, 'fields'> & { fields: Extraction | null };
+type PageView = ResultView['pages'][number];
 
 export function resultView(job: JobWithResult): ResultView {
   return {
@@ -61,8 +43,9 @@ export function resultView(job: JobWithResult): ResultView {
         return { number: page.number, error: { code: page.errorCode ?? 'INTERNAL', message: page.errorMessage ?? '' } };
       }
       // Pages stored before sources were recorded carry their own number; ours wins.
+      // The rotation column holds only what the pipeline wrote: a Rotation.
       const { number: _legacy, ...text } = page.result as unknown as PageText & { number?: number };
-      return { number: page.number, source: page.source as PageSource, rotation: page.rotation, ...text };
+      return { number: page.number, source: page.source as PageSource, rotation: page.rotation as Rotation, ...text };
     }),
   };
 }
