@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
+import { PendingCalls } from '../common/pending-calls.js';
 import { threadFile } from '../common/thread-file.js';
 import type { NativeAnswer, NativeReply, NativeRequest } from './native-engine.process.js';
 import type { DetectedOrientation, TextEngine } from './ocr-engine.js';
@@ -43,19 +44,16 @@ export class NativeEngine implements TextEngine {
   jobs = 0;
   readonly largestImage = null;
   private dead = false;
-  private nextId = 1;
-  private readonly calls = new Map<number, { resolve: (answer: NativeAnswer) => void; reject: (error: Error) => void }>();
+  private readonly calls = new PendingCalls<NativeAnswer>();
   private stderr = '';
 
   private constructor(private readonly child: ChildProcess) {
     child.stderr?.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString('utf8')).slice(-STDERR_TAIL)));
     child.on('message', (reply: NativeReply) => {
       if (!('id' in reply)) return;
-      const call = this.calls.get(reply.id);
-      this.calls.delete(reply.id);
-      if (!('error' in reply)) call?.resolve(reply);
-      else if (reply.unreadable) call?.reject(new DocumentError(ErrorCode.CORRUPT_FILE, 'The OCR engine cannot read the image.'));
-      else call?.reject(new AppError(ErrorCode.INTERNAL, `OCR engine failed: ${reply.error}`));
+      if (!('error' in reply)) this.calls.settle(reply.id, { value: reply });
+      else if (reply.unreadable) this.calls.settle(reply.id, { error: new DocumentError(ErrorCode.CORRUPT_FILE, 'The OCR engine cannot read the image.') });
+      else this.calls.settle(reply.id, { error: new AppError(ErrorCode.INTERNAL, `OCR engine failed: ${reply.error}`) });
     });
     // A message that can no longer be sent: the process is going or gone, and its 'exit' follows.
     child.on('error', () => undefined);
@@ -121,11 +119,7 @@ export class NativeEngine implements TextEngine {
   private call(image: Buffer): Promise<NativeAnswer> {
     if (this.dead) return Promise.reject(new AppError(ErrorCode.INTERNAL, 'OCR engine is not running'));
     this.jobs += 1;
-    const id = this.nextId++;
-    return new Promise<NativeAnswer>((resolve, reject) => {
-      this.calls.set(id, { resolve, reject });
-      this.child.send({ id, image } satisfies NativeRequest);
-    });
+    return this.calls.call((id) => this.child.send({ id, image } satisfies NativeRequest));
   }
 
   /** Kills the process; the call in progress rejects with `reason`. Resolves once it has exited. */
@@ -140,7 +134,6 @@ export class NativeEngine implements TextEngine {
 
   private die(reason: Error): void {
     this.dead = true;
-    for (const call of this.calls.values()) call.reject(reason);
-    this.calls.clear();
+    this.calls.failAll(reason);
   }
 }

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
+import { PendingCalls } from '../common/pending-calls.js';
 import { releaseFreedMemory } from '../common/release-memory.js';
 import { threadFile } from '../common/thread-file.js';
 import type { PageContent, ReaderOptions } from './document-types.js';
@@ -22,11 +23,6 @@ const THREAD_EXTERNAL_MB = 512;
 /** How often the thread's external memory is looked at while it reads. */
 const WATCH_MS = 100;
 
-interface Pending {
-  resolve: (value: ReaderReply['value']) => void;
-  reject: (error: Error) => void;
-}
-
 /**
  * An uploaded document opened in a worker thread of its own, yielding its
  * pages one at a time. One thread per document: closing it returns
@@ -36,12 +32,11 @@ interface Pending {
  * taken, and waits unreferenced (it does not keep the process alive).
  */
 export class DocumentReader {
-  private nextId = 1;
   private closed = false;
 
   private constructor(
     private readonly thread: Worker,
-    private readonly pending: Map<number, Pending>,
+    private readonly calls: PendingCalls<ReaderReply['value']>,
     readonly mediaType: string,
     readonly pageCount: number,
   ) {
@@ -56,37 +51,27 @@ export class DocumentReader {
    */
   static open(data: Buffer, options: ReaderOptions): Promise<DocumentReader> {
     const thread = takeThread();
-    // Calls in flight, by id; 0 is the opening itself.
-    const pending = new Map<number, Pending>();
-    const failAll = (error: Error) => {
-      for (const call of pending.values()) call.reject(error);
-      pending.clear();
-    };
-    thread.on('message', (reply: ReaderReply) => {
-      const call = pending.get(reply.id);
-      pending.delete(reply.id);
-      if (reply.error) call?.reject(toError(reply.error));
-      else call?.resolve(reply.value);
-    });
-    thread.on('error', (error: Error & { code?: string }) => failAll(threadError(error)));
+    const calls = new PendingCalls<ReaderReply['value']>();
+    thread.on('message', (reply: ReaderReply) =>
+      calls.settle(reply.id, reply.error ? { error: toError(reply.error) } : { value: reply.value }),
+    );
+    thread.on('error', (error: Error & { code?: string }) => calls.failAll(threadError(error)));
     watchExternalMemory(thread, () => {
-      failAll(tooComplex());
+      calls.failAll(tooComplex());
       void thread.terminate();
     });
-    thread.on('exit', () => failAll(new AppError(ErrorCode.INTERNAL, 'The document reader stopped')));
-    thread.postMessage({ data, options } satisfies ReaderOpen);
-    return new Promise<DocumentReader>((resolve, reject) => {
-      pending.set(0, {
-        resolve: (value) => {
-          const { mediaType, pageCount } = value as { mediaType: string; pageCount: number };
-          resolve(new DocumentReader(thread, pending, mediaType, pageCount));
-        },
-        reject: (error) => {
-          void thread.terminate();
-          reject(error);
-        },
-      });
-    });
+    thread.on('exit', () => calls.failAll(new AppError(ErrorCode.INTERNAL, 'The document reader stopped')));
+    // The opening is call 0; the thread answers it once it knows the type and page count.
+    return calls.call(() => thread.postMessage({ data, options } satisfies ReaderOpen), 0).then(
+      (value) => {
+        const { mediaType, pageCount } = value as { mediaType: string; pageCount: number };
+        return new DocumentReader(thread, calls, mediaType, pageCount);
+      },
+      (error: unknown) => {
+        void thread.terminate();
+        throw error;
+      },
+    );
   }
 
   /**
@@ -95,11 +80,9 @@ export class DocumentReader {
    */
   page(number: number, { bands = 1 }: { bands?: number } = {}): Promise<PageContent> {
     if (this.closed) return Promise.reject(new AppError(ErrorCode.INTERNAL, 'The document reader is closed'));
-    const id = this.nextId++;
-    return new Promise<PageContent>((resolve, reject) => {
-      this.pending.set(id, { resolve: (value) => resolve(revive(value as PageContent)), reject });
-      this.thread.postMessage({ id, page: number, bands } satisfies ReaderRequest);
-    });
+    return this.calls
+      .call((id) => this.thread.postMessage({ id, page: number, bands } satisfies ReaderRequest))
+      .then((value) => revive(value as PageContent));
   }
 
   /** Ends the thread and everything it holds. Idempotent. */
