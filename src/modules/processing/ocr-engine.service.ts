@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import sharp from 'sharp';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { OcrPool } from '../../ocr/ocr-pool.js';
 import type { BandedImage, OcrEngineKind, OcrPage, RecognizeOptions, RecycleReason, Rotation } from '../../ocr/ocr-types.js';
+import { orientationSample, rotated } from '../../ocr/orientation-image.js';
 
 /**
  * Orientation confidence from which a detected turn is applied. Measured with
@@ -83,12 +83,10 @@ export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
     clearTimeout(this.orientationIdle);
     this.orientationCalls += 1;
     try {
-      const { width, height } = await sharp(image).metadata();
-      const scale = Math.min(1, Math.sqrt(ORIENTATION_MAX_PIXELS / (width * height)));
-      const sample = scale < 1 ? await sharp(image).resize({ width: Math.round(width * scale) }).png({ compressionLevel: 1 }).toBuffer() : image;
+      const sample = await orientationSample(image, ORIENTATION_MAX_PIXELS);
       const { rotation, confidence } = await (await this.orientationPool()).detectOrientation(sample, options);
       if (rotation === 0 || confidence < MIN_ORIENTATION_CONFIDENCE) return { image, rotation: 0 };
-      return { image: await sharp(image).rotate(rotation).png({ compressionLevel: 1 }).toBuffer(), rotation };
+      return { image: await rotated(image, rotation), rotation };
     } finally {
       this.orientationCalls -= 1;
       if (this.orientationCalls === 0) {
