@@ -305,3 +305,34 @@ describe('fields: the LLM extractor, against a local chat-completions server', (
     expect(body.extractor).toBe('llm');
   });
 });
+
+describe('fields: an extraction past its time limit', () => {
+  let env: TestEnv;
+  let running: RunningApp;
+  let alice: ApiClient;
+
+  beforeAll(async () => {
+    env = await createTestEnv('e2e_fields_limit');
+    // No extraction's thread even starts within 1 ms: every one is stopped at its limit.
+    running = await startApp(env, { MODE: 'all', EXTRACTION_TIMEOUT_MS: '1' });
+    alice = await running.client('alice');
+  });
+
+  afterAll(async () => {
+    await running?.app.close();
+    await env?.cleanup();
+  });
+
+  it('is stopped: the job succeeds with its text, its fields null with a note saying why, and re-extraction answers the same', async () => {
+    const { id } = await alice.submit(await invoice(), { fileName: 'invoice.png', fields: { schema: 'invoice' } });
+    expect((await waitForJob(alice, id)).status).toBe('SUCCEEDED');
+    const { body } = await alice.json(`/jobs/${id}/results`);
+    expect(body.text).toMatch(/124\.19/);
+    expect(body.fields).toMatchObject({ schema: 'invoice', missing: ['invoice_number', 'total'], notes: [expect.stringMatching(/stopped after 0\.001 s, its time limit/)] });
+    expect(Object.values(body.fields.fields).every((field) => field === null)).toBe(true);
+
+    const again = await alice.postJson(`/jobs/${id}/extract`, { schema: 'receipt' });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ schema: 'receipt', missing: ['company', 'date', 'total'], notes: [expect.stringMatching(/time limit/)] });
+  });
+});
