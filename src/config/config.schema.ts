@@ -105,6 +105,8 @@ export const envSchema = z.object({
   QUOTA_PAGES_PER_DAY: z.coerce.number().int().min(0).default(10_000),
   QUOTA_EVENT_STREAMS: z.coerce.number().int().min(0).default(20),
 
+  EXTRACTION_TIMEOUT_MS: positiveInt.default(60_000),
+
   // The optional LLM field extractor: any OpenAI-compatible chat-completions endpoint.
   LLM_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   LLM_API_KEY: z.string().min(1).optional(),

@@ -63,6 +63,8 @@ export interface AppConfig {
   };
   /** The LLM field extractor; absent: fields are extracted locally only. */
   llm?: { baseUrl: string; apiKey?: string; model: string; timeoutMs: number; maxInputChars: number };
+  /** How long one extraction's local rules may take (an LLM's completions get their own timeout on top); default 60 s. */
+  extractionTimeoutMs: number;
   /** Serve Prometheus metrics on `/metrics` (the API's port, or a worker's health port). */
   metrics: boolean;
   /** Serve the OpenAPI document on `/docs/json` and its UI on `/docs` (API modes). */
@@ -192,6 +194,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
     llm: e.LLM_BASE_URL
       ? { baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL!, timeoutMs: e.LLM_TIMEOUT_MS, maxInputChars: e.LLM_MAX_INPUT_CHARS }
       : undefined,
+    extractionTimeoutMs: e.EXTRACTION_TIMEOUT_MS,
     metrics: e.ENABLE_METRICS,
     swagger: e.ENABLE_SWAGGER,
     quotas: {

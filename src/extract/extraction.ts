@@ -15,7 +15,7 @@ export interface FieldSpec {
   required: boolean;
   /** Labels printed next to the value, lower case, e.g. `["invoice no", "invoice #"]`. */
   labels: string[];
-  /** A regular expression the value's text must match (checked safe at parse time). */
+  /** A regular expression the value's text must match, run by RE2 (linear time, see `field-pattern.ts`). */
   pattern?: string;
   /** `enum` only: the allowed values. */
   values?: string[];

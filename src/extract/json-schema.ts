@@ -10,6 +10,8 @@ export const FIELD_KINDS = ['string', 'date', 'money', 'number', 'enum'] as cons
  */
 export const SCHEMA_LIMITS = {
   maxJsonBytes: 16 * 1024,
+  /** Nesting of objects and arrays; a valid schema needs 4, and deeper JSON would overflow recursive checks. */
+  maxDepth: 32,
   maxProperties: 50,
   maxLabels: 10,
   maxLabelLength: 64,
@@ -17,15 +19,19 @@ export const SCHEMA_LIMITS = {
   maxEnumValues: 100,
 } as const;
 
+/** The `$schema` values a custom schema may name: the draft Ajv's default class implements (07). */
+export const SUPPORTED_META_SCHEMAS = ['http://json-schema.org/draft-07/schema', 'http://json-schema.org/draft-07/schema#'] as const;
+
 /**
- * One Ajv for schemas and values. Strict mode makes a misspelt keyword an error
- * instead of a silently ignored one, so the hint keywords are registered with
- * meta-schemas of their own.
+ * The one Ajv that checks schemas against the meta-schema. It only validates
+ * them as data, so it keeps none of them. Strict mode makes a misspelt keyword
+ * an error instead of a silently ignored one, so the hint keywords are
+ * registered with meta-schemas of their own.
  */
-const ajv = new Ajv({ strict: true, allErrors: true });
-ajvFormats.default(ajv, ['date']);
-ajv.addKeyword({ keyword: 'x-kind', metaSchema: { enum: [...FIELD_KINDS] } });
-ajv.addKeyword({
+const metaAjv = new Ajv({ strict: true, allErrors: true });
+ajvFormats.default(metaAjv, ['date']);
+metaAjv.addKeyword({ keyword: 'x-kind', metaSchema: { enum: [...FIELD_KINDS] } });
+metaAjv.addKeyword({
   keyword: 'x-labels',
   metaSchema: {
     type: 'array',
@@ -33,7 +39,21 @@ ajv.addKeyword({
     items: { type: 'string', minLength: 1, maxLength: SCHEMA_LIMITS.maxLabelLength },
   },
 });
-ajv.addKeyword({ keyword: 'x-pattern', metaSchema: { type: 'string', minLength: 1, maxLength: SCHEMA_LIMITS.maxPatternLength } });
+metaAjv.addKeyword({ keyword: 'x-pattern', metaSchema: { type: 'string', minLength: 1, maxLength: SCHEMA_LIMITS.maxPatternLength } });
+
+/**
+ * An Ajv for compiling one schema. Clients send schemas without end, and a
+ * shared Ajv keeps every one it compiles (its cache and its code scope grew
+ * ≈40 KB a schema and never shrank) and registers each `$id` for all, so a
+ * second schema with the same `$id` failed. A fresh one costs ≈2.5 ms and is
+ * garbage with its validator. The meta-schema check is `metaAjv`'s, done first.
+ */
+function compilingAjv(): Ajv {
+  const ajv = new Ajv({ strict: true, allErrors: true, meta: false, validateSchema: false });
+  ajvFormats.default(ajv, ['date']);
+  for (const keyword of ['x-kind', 'x-labels', 'x-pattern']) ajv.addKeyword(keyword);
+  return ajv;
+}
 
 const compiled = new WeakMap<object, ValidateFunction>();
 
@@ -41,7 +61,9 @@ const compiled = new WeakMap<object, ValidateFunction>();
 export function validatorFor(schema: Record<string, unknown>): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
-    validate = ajv.compile(schema);
+    // Without `$schema`: this Ajv has no meta-schemas to look it up in (it was checked by metaAjv).
+    const { $schema: _checked, ...rest } = schema;
+    validate = compilingAjv().compile(rest);
     compiled.set(schema, validate);
   }
   return validate;
@@ -49,7 +71,7 @@ export function validatorFor(schema: Record<string, unknown>): ValidateFunction 
 
 /** Errors of the schema itself against JSON Schema's meta-schema; empty when it is valid. */
 export function metaSchemaErrors(schema: Record<string, unknown>): ErrorObject[] {
-  return ajv.validateSchema(schema) ? [] : (ajv.errors ?? []);
+  return metaAjv.validateSchema(schema) ? [] : (metaAjv.errors ?? []);
 }
 
 /** `/properties/total/type` → `properties.total.type`, under `prefix`. */

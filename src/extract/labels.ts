@@ -1,4 +1,5 @@
 import type { ExtractedField, FieldSpec } from './extraction.js';
+import { compileFieldPattern } from './field-pattern.js';
 import { confidenceOf, evidenceOf, spanAt, type Row, type Span } from './layout.js';
 import { normaliseValue } from './normalise.js';
 
@@ -86,6 +87,6 @@ export function matchesIn(row: Row, pattern: RegExp, from = 0): { span: Span; ra
 /** The schema's `x-pattern` as a test on a candidate's raw text; everything passes without one. */
 export function patternTest(spec: FieldSpec): (raw: string) => boolean {
   if (!spec.pattern) return () => true;
-  const re = new RegExp(spec.pattern);
+  const re = compileFieldPattern(spec.pattern);
   return (raw) => re.test(raw);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError, ErrorCode } from '../common/app-error.js';
+import { patternTest } from './labels.js';
 import { BUILT_IN_SCHEMAS, parseSchema } from './schemas.js';
 
 /** The SCHEMA_INVALID error parseSchema throws for `input`. */
@@ -13,6 +14,9 @@ function rejection(input: string): { message: string; errors: { field: string; m
   }
   throw new Error(`parseSchema accepted ${input}`);
 }
+
+/** `[[[…1…]]]`, `depth` arrays deep. */
+const nested = (depth: number): unknown => (depth === 0 ? 1 : [nested(depth - 1)]);
 
 const custom = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => JSON.stringify({ type: 'object', properties, ...extra });
 
@@ -73,7 +77,12 @@ describe('parseSchema', () => {
     ['too many labels', custom({ a: { type: 'string', 'x-labels': Array.from({ length: 11 }, (_, i) => `l${i}`) } }), 'schema.properties.a.x-labels', /at most 10/],
     ['a label too long', custom({ a: { type: 'string', 'x-labels': ['x'.repeat(65)] } }), 'schema.properties.a.x-labels', /at most 64 characters/],
     ['an invalid regular expression', custom({ a: { type: 'string', 'x-pattern': '([0-9]' } }), 'schema.properties.a.x-pattern', /not a valid regular expression/],
-    ['a regular expression open to catastrophic backtracking', custom({ a: { type: 'string', 'x-pattern': '(a+)+$' } }), 'schema.properties.a.x-pattern', /exponential time/],
+    ['a backreference, which RE2 cannot match in linear time', custom({ a: { type: 'string', 'x-pattern': '(a)\\1' } }), 'schema.properties.a.x-pattern', /no lookaround or backreferences/],
+    ['a lookahead', custom({ a: { type: 'string', 'x-pattern': 'a(?=b)' } }), 'schema.properties.a.x-pattern', /no lookaround or backreferences/],
+    ['a $schema Ajv does not implement', custom({ a: { type: 'string' } }, { $schema: 'https://json-schema.org/draft/2019-09/schema' }), 'schema.$schema', /draft-07/],
+    ['an unknown $schema', custom({ a: { type: 'string' } }, { $schema: 'http://example.com/x' }), 'schema.$schema', /draft-07/],
+    ['a $schema that is not a string', custom({ a: { type: 'string' } }, { $schema: 42 }), 'schema.$schema', /draft-07/],
+    ['JSON nested deeper than 32 levels', custom({ a: { type: 'string', enum: [nested(40)] } }), 'schema', /nested more than 32 levels/],
     ['a pattern over 200 characters', custom({ a: { type: 'string', 'x-pattern': 'a'.repeat(201) } }), 'schema.properties.a.x-pattern', /at most 200 are allowed/],
     ['more than 50 properties', custom(Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`f${i}`, { type: 'string' }]))), 'schema.properties', /51 properties; at most 50/],
     ['a property name outside [A-Za-z_][A-Za-z0-9_]*', custom({ 'total amount': { type: 'string' } }), 'schema.properties.total amount', /must match/],
@@ -88,5 +97,32 @@ describe('parseSchema', () => {
     const { message, errors } = rejection(custom({ a: { type: 'object' }, b: { type: 'string', 'x-pattern': '(' } }));
     expect(errors.map((e) => e.field)).toEqual(['schema.properties.a.type', 'schema.properties.b.x-pattern']);
     expect(message).toMatch(/\(and 1 more problem\)$/);
+  });
+
+  it('accepts the draft-07 $schema, with or without its trailing #', () => {
+    for (const $schema of ['http://json-schema.org/draft-07/schema#', 'http://json-schema.org/draft-07/schema']) {
+      expect(parseSchema(custom({ total: { type: 'string' } }, { $schema })).fields.map((f) => f.name)).toEqual(['total']);
+    }
+  });
+
+  it('refuses a schema object nested 5,000 levels deep as SCHEMA_INVALID, not a stack overflow', () => {
+    let deep: Record<string, unknown> = { type: 'string' };
+    for (let i = 0; i < 5000; i++) deep = { type: 'object', properties: { a: deep } };
+    try {
+      parseSchema(deep);
+      expect.unreachable('parseSchema accepted a schema 5,000 levels deep');
+    } catch (error) {
+      expect((error as AppError).code).toBe(ErrorCode.SCHEMA_INVALID);
+      expect((error as AppError).details?.errors).toEqual([{ field: 'schema', message: expect.stringMatching(/nested more than 32 levels/) }]);
+    }
+  });
+
+  it('runs a pattern that backtracks exponentially in V8 in linear time: it finishes, and matches as a regex would', () => {
+    // In V8, 27 letters then a mismatch took 20–32 s; this is 5,000.
+    const schema = parseSchema(custom({ code: { type: 'string', 'x-pattern': '([a-z]|[a-z0-9])+$' } }));
+    const accepts = patternTest(schema.fields[0]);
+    expect(accepts(`${'a'.repeat(5000)}!`)).toBe(false);
+    expect(accepts(`${'a'.repeat(5000)}`)).toBe(true);
+    expect(accepts('ref 12ab')).toBe(true);
   });
 });

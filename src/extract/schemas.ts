@@ -1,7 +1,7 @@
-import safeRegex from 'safe-regex2';
 import { AppError, ErrorCode } from '../common/app-error.js';
 import type { ExtractionSchema, FieldKind, FieldSpec } from './extraction.js';
-import { dotted, FIELD_KINDS, metaSchemaErrors, SCHEMA_LIMITS, validatorFor } from './json-schema.js';
+import { dotted, FIELD_KINDS, metaSchemaErrors, SCHEMA_LIMITS, SUPPORTED_META_SCHEMAS, validatorFor } from './json-schema.js';
+import { compileFieldPattern } from './field-pattern.js';
 
 type Json = Record<string, unknown>;
 type SchemaError = { field: string; message: string };
@@ -10,7 +10,7 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const TOP_KEYWORDS = new Set(['$schema', '$id', 'title', 'description', 'type', 'properties', 'required', 'additionalProperties']);
 const PROPERTY_KEYWORDS = new Set([
   'type', 'format', 'enum', 'description', 'title', 'x-kind', 'x-labels', 'x-pattern',
-  // Checked against the extracted values and reported in `errors`. Not `pattern`: `x-pattern` is the one regex, screened for ReDoS.
+  // Checked against the extracted values and reported in `errors`. Not `pattern`: `x-pattern` is the one regex, run by RE2 in linear time.
   'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength',
 ]);
 const TOTAL_LABELS = ['total', 'grand total', 'total amount', 'amount due', 'total payable', 'nett total', 'total rounded', 'rounded total', 'after rounding', 'due'];
@@ -51,11 +51,18 @@ const INVOICE: Json = {
 export const BUILT_IN_SCHEMAS: readonly ExtractionSchema[] = [toSchema('receipt', RECEIPT), toSchema('invoice', INVOICE)];
 
 /**
- * A job's `schema` form field: a built-in schema's name, or the JSON text of a
- * custom one (see the limits in {@link SCHEMA_LIMITS}). Throws SCHEMA_INVALID
- * saying what is wrong, with one `{field, message}` per problem in `details.errors`.
+ * A job's `schema`: a built-in schema's name, or a custom one as JSON text (a
+ * form field) or as the object a JSON body held (see the limits in
+ * {@link SCHEMA_LIMITS}). Throws SCHEMA_INVALID saying what is wrong, with one
+ * `{field, message}` per problem in `details.errors`.
  */
-export function parseSchema(input: string): ExtractionSchema {
+export function parseSchema(input: string | Record<string, unknown>): ExtractionSchema {
+  if (typeof input !== 'string') {
+    // Measured before stringifying: JSON.stringify recurses, and overflows the stack on deep enough input.
+    checkDepth(input);
+    checkSize(JSON.stringify(input));
+    return toSchema('custom', input);
+  }
   const text = input.trim();
   if (!text.startsWith('{') && !text.startsWith('[') && !text.startsWith('"')) {
     const builtIn = BUILT_IN_SCHEMAS.find((s) => s.name === text);
@@ -63,10 +70,7 @@ export function parseSchema(input: string): ExtractionSchema {
     const known = BUILT_IN_SCHEMAS.map((s) => s.name).join(', ');
     fail([{ field: 'schema', message: `unknown schema "${text.slice(0, 64)}": name a built-in one (${known}) or send a JSON Schema object` }]);
   }
-  const bytes = Buffer.byteLength(text);
-  if (bytes > SCHEMA_LIMITS.maxJsonBytes) {
-    fail([{ field: 'schema', message: `schema is ${bytes} bytes; at most ${SCHEMA_LIMITS.maxJsonBytes} are allowed` }]);
-  }
+  checkSize(text);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -74,11 +78,37 @@ export function parseSchema(input: string): ExtractionSchema {
     fail([{ field: 'schema', message: `schema is not valid JSON: ${(error as Error).message}` }]);
   }
   if (!isObject(json)) fail([{ field: 'schema', message: 'schema must be a JSON object (a JSON Schema with "type": "object")' }]);
+  checkDepth(json);
   return toSchema('custom', json);
+}
+
+function checkSize(text: string): void {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > SCHEMA_LIMITS.maxJsonBytes) {
+    fail([{ field: 'schema', message: `schema is ${bytes} bytes; at most ${SCHEMA_LIMITS.maxJsonBytes} are allowed` }]);
+  }
+}
+
+/** Refuses JSON nested deeper than the limit, walking it without recursion: every later check recurses. */
+function checkDepth(json: Json): void {
+  const stack: { value: unknown; depth: number }[] = [{ value: json, depth: 1 }];
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > SCHEMA_LIMITS.maxDepth) {
+      fail([{ field: 'schema', message: `schema is nested more than ${SCHEMA_LIMITS.maxDepth} levels deep (objects and arrays); at most ${SCHEMA_LIMITS.maxDepth} are allowed` }]);
+    }
+    for (const child of Object.values(value)) stack.push({ value: child, depth: depth + 1 });
+  }
 }
 
 /** Checks a JSON Schema with hints and reads its fields; throws SCHEMA_INVALID. */
 function toSchema(name: string, json: Json): ExtractionSchema {
+  const meta = json.$schema;
+  if (meta !== undefined && !SUPPORTED_META_SCHEMAS.includes(meta as (typeof SUPPORTED_META_SCHEMAS)[number])) {
+    // Ajv throws on any other value (it knows no other meta-schema), so it is refused here, by name.
+    fail([{ field: 'schema.$schema', message: `"$schema" must be "${SUPPORTED_META_SCHEMAS[1]}" (JSON Schema draft-07) or left out` }]);
+  }
   const metaErrors = metaSchemaErrors(json);
   if (metaErrors.length > 0) {
     fail(metaErrors.map((e) => ({ field: dotted('schema', e.instancePath), message: `not a valid JSON Schema: ${e.instancePath || 'schema'} ${e.message}` })));
@@ -192,16 +222,15 @@ function propertyErrors(at: string, p: Json): SchemaError[] {
   return errors;
 }
 
-/** Why a pattern cannot be used, or undefined. It runs on text from untrusted documents, so no catastrophic backtracking. */
+/** Why a pattern cannot be used, or undefined. */
 function patternProblem(pattern: unknown): string | undefined {
   if (typeof pattern !== 'string' || pattern === '') return '"x-pattern" must be a non-empty string';
   if (pattern.length > SCHEMA_LIMITS.maxPatternLength) return `"x-pattern" is ${pattern.length} characters; at most ${SCHEMA_LIMITS.maxPatternLength} are allowed`;
   try {
-    new RegExp(pattern);
+    compileFieldPattern(pattern);
   } catch (error) {
-    return `"x-pattern" is not a valid regular expression: ${(error as Error).message}`;
+    return `"x-pattern" is not a valid regular expression for RE2 (no lookaround or backreferences): ${(error as Error).message}`;
   }
-  if (!safeRegex(pattern)) return '"x-pattern" could take exponential time (nested quantifiers such as (a+)+); simplify it';
   return undefined;
 }
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../support/app.js';
 import { ApiClient, waitForJob } from '../support/client.js';
+import { textPdf } from '../support/documents.js';
 import { createTestEnv, type TestEnv } from '../support/harness.js';
 import { FakeLlmServer } from '../support/llm-server.js';
 
@@ -112,7 +113,7 @@ describe('fields: OCR plus a schema, extracted locally', () => {
       ['nonsense', /receipt/],
       ['{"type":"object","properties":', /JSON/i],
       [JSON.stringify({ type: 'object', properties: { a: { type: 'strin' } } }), /a/],
-      [JSON.stringify({ type: 'object', properties: { a: { type: 'string', 'x-pattern': '(a+)+$' } } }), /x-pattern/],
+      [JSON.stringify({ type: 'object', properties: { a: { type: 'string', 'x-pattern': '(a)\\1' } } }), /x-pattern/],
       [JSON.stringify({ type: 'object', properties: { a: { type: 'string' } }, required: ['b'] }), /b/],
     ];
     for (const [schema, names] of malformed) {
@@ -146,6 +147,58 @@ describe('fields: OCR plus a schema, extracted locally', () => {
     expect((await alice.postJson(`/jobs/${id}/extract`, { shape: 'invoice' })).status).toBe(400);
     const bob = await running.client('bob');
     expect((await bob.postJson(`/jobs/${id}/extract`, { schema: 'invoice' })).status).toBe(404);
+  });
+
+  it('runs a pattern that backtracks exponentially in a JavaScript RegExp to the end: the job finishes with its fields', async () => {
+    // ([a-z]|[a-z0-9])+$ against 27 letters and a "!" took 20–32 s in V8 (doubling with each letter); here 60.
+    const pdf = await textPdf([[`Code: ${'a'.repeat(60)}!`, 'Ref: ab12']]);
+    const pattern = '([a-z]|[a-z0-9])+$';
+    const schema = { type: 'object', properties: { code: { type: 'string', 'x-labels': ['code'], 'x-pattern': pattern }, ref: { type: 'string', 'x-labels': ['ref'], 'x-pattern': pattern } } };
+    const { id } = await alice.submit(pdf, { fileName: 'codes.pdf', fields: { schema: JSON.stringify(schema) } });
+    expect((await waitForJob(alice, id)).status).toBe('SUCCEEDED');
+    const { fields } = (await alice.json(`/jobs/${id}/results`)).body;
+    expect(fields.fields.ref).toMatchObject({ value: 'ab12' });
+    // The letters end in "!", so the pattern refuses them: no value is read from that line.
+    expect(fields.fields.code?.raw ?? '').not.toMatch(/aaaa/);
+
+    const again = await alice.postJson(`/jobs/${id}/extract`, { schema });
+    expect(again.status).toBe(200);
+    expect(again.body.fields.ref).toMatchObject({ value: 'ab12' });
+  });
+
+  it('lets two subjects use the same $id with different schemas', async () => {
+    const withId = (field: string) => ({ $id: 'https://example.com/schemas/shared', type: 'object', required: [field], properties: { [field]: { type: 'string', 'x-kind': 'money', 'x-labels': ['vat'] } } });
+    const { id } = await alice.submit(await invoice(), { fileName: 'invoice.png' });
+    await waitForJob(alice, id);
+    const first = await alice.postJson(`/jobs/${id}/extract`, { schema: withId('vat') });
+    expect(first.status).toBe(200);
+    expect(first.body.fields.vat.value).toBe('20.70');
+
+    const bob = await running.client('bob');
+    const job = await bob.submit(await invoice(), { fileName: 'invoice.png', fields: { schema: JSON.stringify(withId('tax')) } });
+    const done = await waitForJob(bob, job.id);
+    expect(done.status).toBe('SUCCEEDED');
+    expect((await bob.json(`/jobs/${job.id}/results`)).body.fields).toMatchObject({ schema: 'custom', missing: [], fields: { tax: { value: '20.70' } } });
+    // And alice's again, after bob's.
+    expect((await alice.postJson(`/jobs/${id}/extract`, { schema: withId('vat') })).status).toBe(200);
+  });
+
+  it('answers 400 SCHEMA_INVALID, not 500, for a $schema it does not implement and for a schema nested 5,000 levels', async () => {
+    const { id } = await alice.submit(await invoice(), { fileName: 'invoice.png' });
+    await waitForJob(alice, id);
+    for (const $schema of ['http://example.com/x', 'https://json-schema.org/draft/2019-09/schema', 42]) {
+      const { status, body } = await alice.postJson(`/jobs/${id}/extract`, { schema: { $schema, type: 'object', properties: { total: { type: 'string' } } } });
+      expect(status, String($schema)).toBe(400);
+      expect(body).toMatchObject({ code: 'SCHEMA_INVALID', errors: [{ field: 'schema.$schema', message: expect.stringMatching(/draft-07/) }] });
+    }
+    const draft07 = await alice.postJson(`/jobs/${id}/extract`, { schema: { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { vat: { type: 'string', 'x-kind': 'money', 'x-labels': ['vat'] } } } });
+    expect(draft07.body.fields.vat.value).toBe('20.70');
+
+    const levels = 5000;
+    const deep = `{"schema":{"type":"object","properties":{"a":${'{"type":"object","properties":{"a":'.repeat(levels)}{"type":"string"}${'}}'.repeat(levels)}}}}`;
+    const { status, body } = await alice.postJson(`/jobs/${id}/extract`, deep, { raw: true });
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ code: 'SCHEMA_INVALID', errors: [{ field: 'schema', message: expect.stringMatching(/nested more than 32 levels/) }] });
   });
 });
 
@@ -250,5 +303,36 @@ describe('fields: the LLM extractor, against a local chat-completions server', (
     expect((await alice.json('/health')).body.details.llm.status).toBe('up');
     const { body } = await alice.postJson(`/jobs/${jobId}/extract`, { schema: 'invoice' });
     expect(body.extractor).toBe('llm');
+  });
+});
+
+describe('fields: an extraction past its time limit', () => {
+  let env: TestEnv;
+  let running: RunningApp;
+  let alice: ApiClient;
+
+  beforeAll(async () => {
+    env = await createTestEnv('e2e_fields_limit');
+    // No extraction's thread even starts within 1 ms: every one is stopped at its limit.
+    running = await startApp(env, { MODE: 'all', EXTRACTION_TIMEOUT_MS: '1' });
+    alice = await running.client('alice');
+  });
+
+  afterAll(async () => {
+    await running?.app.close();
+    await env?.cleanup();
+  });
+
+  it('is stopped: the job succeeds with its text, its fields null with a note saying why, and re-extraction answers the same', async () => {
+    const { id } = await alice.submit(await invoice(), { fileName: 'invoice.png', fields: { schema: 'invoice' } });
+    expect((await waitForJob(alice, id)).status).toBe('SUCCEEDED');
+    const { body } = await alice.json(`/jobs/${id}/results`);
+    expect(body.text).toMatch(/124\.19/);
+    expect(body.fields).toMatchObject({ schema: 'invoice', missing: ['invoice_number', 'total'], notes: [expect.stringMatching(/stopped after 0\.001 s, its time limit/)] });
+    expect(Object.values(body.fields.fields).every((field) => field === null)).toBe(true);
+
+    const again = await alice.postJson(`/jobs/${id}/extract`, { schema: 'receipt' });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ schema: 'receipt', missing: ['company', 'date', 'total'], notes: [expect.stringMatching(/time limit/)] });
   });
 });

@@ -133,8 +133,9 @@ export class DocumentsService {
   /**
    * Extracts `schema` (a built-in name or a custom schema's JSON) again from
    * the job's stored pages, without OCR; the new fields replace the job's.
+   * A custom schema comes as JSON text or as the object a JSON body held.
    */
-  async extract(ownerId: string | undefined, id: string, schema: string): Promise<Extraction> {
+  async extract(ownerId: string | undefined, id: string, schema: string | Record<string, unknown>): Promise<Extraction> {
     const parsed = parseSchema(schema);
     const job = await this.finished(ownerId, id);
     const fields = await this.extraction.extract(parsed, job.pages);

@@ -136,7 +136,7 @@ export class JobsController {
     const parsed = extractBody.safeParse(body);
     if (!parsed.success) throw validationFailed('The body must be {"schema": <a schema name or a custom schema>}', parsed.error, 'body');
     const { schema } = parsed.data;
-    return this.documents.extract(visibleOwner(principal), id, typeof schema === 'string' ? schema : JSON.stringify(schema));
+    return this.documents.extract(visibleOwner(principal), id, schema);
   }
 
   /** Server-sent events; `Last-Event-ID` (sent by EventSource on reconnect) resumes after that event. */
