@@ -167,12 +167,13 @@ describe('edges a hostile HTTP client finds (MODE=api, small timeouts)', () => {
       expect(rest === 'open' ? rest : rest.map((e) => [e.id, e.type])).toEqual([['2', 'failed']]);
     });
 
-    it('keeps a stream past the last event of a running job open while it runs, and ends it when the job finishes', async () => {
+    it('keeps a stream past the last event of a running job open while it runs (longer than the request timeout), and ends it when the job finishes', async () => {
       const job = await client.submit(await textImage(['unfinished']));
       const events = client.events(`/jobs/${job.id}/events`, { lastEventId: '999' });
       let ended = false;
       void events.then(() => (ended = true), () => (ended = true));
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // Past the request timeout too: it bounds receiving a request, not a long answer.
+      await new Promise((resolve) => setTimeout(resolve, REQUEST_TIMEOUT_MS + 1_500));
       expect(ended).toBe(false);
       await running.app.get(JobLifecycle).fail(job.id, 'INTERNAL', 'failed by the test');
       const timer = new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), 20_000));
