@@ -131,8 +131,8 @@ export const envSchema = z.object({
   if (env.REDIS_CLUSTER === true && !['', '/', '/0', undefined].includes(URL.parse(env.REDIS_URL)?.pathname)) {
     ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'cannot name a database with REDIS_CLUSTER=true (a cluster has database 0 only)' });
   }
-  // Node refuses a headers timeout above the request timeout.
-  if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+  // Node refuses a headers timeout above the request timeout (a request timeout that failed its own check is reported alone).
+  if (env.HTTP_REQUEST_TIMEOUT_MS > 0 && env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
     ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS' });
   }
   if (env.ARTIFACT_STORE_TYPE === 's3' && !env.ARTIFACT_STORE_BUCKET) {
