@@ -130,12 +130,14 @@ describe('edges a hostile HTTP client finds (MODE=api, small timeouts)', () => {
       const head =
         'POST /jobs HTTP/1.1\r\nHost: x\r\n' +
         `Authorization: Bearer ${await token('mallory')}\r\n` +
+        'X-Request-Id: slow-upload-1\r\n' +
         `Content-Type: multipart/form-data; boundary=${boundary}\r\n` +
         'Content-Length: 100000\r\n\r\n' +
         `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.png"\r\n` +
         'Content-Type: image/png\r\n\r\n';
       const res = await slowRequest(client.baseUrl, head, 'x'.repeat(1_000), 200);
-      rawProblem(res, 408, 'REQUEST_TIMEOUT');
+      // The request had reached Fastify: the answer keeps its id, for the logs.
+      expect(rawProblem(res, 408, 'REQUEST_TIMEOUT').requestId).toBe('slow-upload-1');
       expect(res.headers.connection).toBe('close');
       expect(await env.sql('SELECT id FROM jobs')).toEqual([]);
     });
