@@ -99,6 +99,9 @@ export const envSchema = z.object({
   RATE_LIMIT_MAX: positiveInt.default(300),
   RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
+  // A slow sender is cut off (408): the whole request, headers and body, and the headers alone.
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(120_000),
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
 
   QUOTA_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).default(600),
   QUOTA_ACTIVE_JOBS: z.coerce.number().int().min(0).default(50),
@@ -129,6 +132,10 @@ export const envSchema = z.object({
   }
   if (env.REDIS_CLUSTER === true && !['', '/', '/0', undefined].includes(URL.parse(env.REDIS_URL)?.pathname)) {
     ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'cannot name a database with REDIS_CLUSTER=true (a cluster has database 0 only)' });
+  }
+  // Node refuses a headers timeout above the request timeout (a request timeout that failed its own check is reported alone).
+  if (env.HTTP_REQUEST_TIMEOUT_MS > 0 && env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+    ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS' });
   }
   if (env.ARTIFACT_STORE_TYPE === 's3' && !env.ARTIFACT_STORE_BUCKET) {
     ctx.addIssue({ code: 'custom', path: ['ARTIFACT_STORE_BUCKET'], message: 'is required with ARTIFACT_STORE_TYPE=s3' });

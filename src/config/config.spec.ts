@@ -105,6 +105,18 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...cluster, REDIS_URL: 'not a url', QUEUE_PREFIX: '{ocrflow}' })).toEqual(['REDIS_URL: Invalid URL']);
   });
 
+  it('bounds slow senders: request and headers timeouts, the headers one no longer than the request one', () => {
+    expect(loadConfig(base).http).toMatchObject({ requestTimeoutMs: 120_000, headersTimeoutMs: 10_000 });
+    expect(loadConfig({ ...base, HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '5000' }).http).toMatchObject({
+      requestTimeoutMs: 5_000,
+      headersTimeoutMs: 5_000,
+    });
+    expect(problemsOf({ ...base, HTTP_REQUEST_TIMEOUT_MS: '5000' })).toEqual([
+      'HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS',
+    ]);
+    expect(problemsOf({ ...base, HTTP_REQUEST_TIMEOUT_MS: '0' })).toEqual([expect.stringMatching(/^HTTP_REQUEST_TIMEOUT_MS: /)]);
+  });
+
   it('lets the platform PORT win and accepts the legacy concurrency alias', () => {
     const config = loadConfig({ ...base, PORT: '8080', QUEUE_WORKER_CONCURRENCY: '3' });
     expect(config.http.port).toBe(8080);

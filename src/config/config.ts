@@ -12,6 +12,10 @@ export interface AppConfig {
     workerPort: number;
     helmet: boolean;
     shutdownTimeoutMs: number;
+    /** Time to receive a whole request, headers and body, before a 408 (Node's `requestTimeout`). Default 120 s. */
+    requestTimeoutMs: number;
+    /** Time to receive a request's headers before a 408 (Node's `headersTimeout`). Default 10 s. */
+    headersTimeoutMs: number;
     /** Origins allowed by CORS; CORS is off when absent. */
     corsOrigins?: string[] | true;
     /** Fastify's trustProxy: false, true, or the proxies' addresses/CIDRs (comma-separated). */
@@ -156,6 +160,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       workerPort: e.WORKER_PORT,
       helmet: e.ENABLE_HELMET,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
       corsOrigins: e.CORS_ORIGIN === '*' ? true : e.CORS_ORIGIN?.split(',').map((o) => o.trim()),
       trustProxy: parseTrustProxy(e.TRUST_PROXY),
       rateLimit: e.ENABLE_RATE_LIMIT ? { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS } : undefined,

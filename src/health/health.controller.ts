@@ -3,8 +3,12 @@ import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs
 import { Public } from '../auth/public.decorator.js';
 import { AppError, ErrorCode } from '../common/app-error.js';
 import { HealthIndicators } from './health.indicators.js';
+import { SharedCheck } from './shared-check.js';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, ref } from '../http/openapi.js';
+
+/** How long one check's outcome answers later calls: an outage or a recovery shows within it. */
+const REUSE_MS = 1_000;
 
 /**
  * Health for load balancers and orchestrators, in every mode.
@@ -16,17 +20,23 @@ import { ApiProblems, ref } from '../http/openapi.js';
 @ApiOkResponse({ schema: ref('Health') })
 @Controller('health')
 export class HealthController {
-  constructor(
-    private readonly health: HealthCheckService,
-    private readonly indicators: HealthIndicators,
-  ) {}
+  /**
+   * `/health` answers anyone (load balancers), and each check is a database
+   * query, a Redis ping and a store check: concurrent and closely spaced calls
+   * share one, so a flood of calls cannot multiply the load on them.
+   */
+  private readonly shared: SharedCheck<HealthCheckResult>;
+
+  constructor(health: HealthCheckService, indicators: HealthIndicators) {
+    this.shared = new SharedCheck(() => health.check(indicators.all), REUSE_MS);
+  }
 
   @Get()
   @HealthCheck()
   @ApiProblems(503)
   async check() {
     try {
-      return await this.health.check(this.indicators.all);
+      return await this.shared.get();
     } catch (error) {
       // Terminus throws its report inside a plain 503; answer it with the envelope.
       if (error instanceof ServiceUnavailableException) throw unavailable(error.getResponse() as HealthCheckResult);

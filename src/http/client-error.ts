@@ -34,7 +34,9 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
   if (error.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) {
     const { code, detail } = clientErrorProblem(error.code);
     const status = STATUS_OF[code];
-    const requestId = randomUUID();
+    // A request already handed to Fastify (a body too slow to arrive) keeps its id, so the logs join up.
+    const given = (inFlight as (ServerResponse & { req?: { id?: unknown } }) | undefined)?.req?.id;
+    const requestId = typeof given === 'string' ? given : randomUUID();
     const body = JSON.stringify(problem(code, status, detail, requestId));
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +

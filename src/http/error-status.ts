@@ -14,6 +14,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   JOB_NOT_FINISHED: 409,
   RESULT_UNAVAILABLE: 409,
   FILE_TOO_LARGE: 413,
+  URI_TOO_LONG: 414,
   UNSUPPORTED_MEDIA_TYPE: 415,
   CORRUPT_FILE: 422,
   IMAGE_TOO_LARGE: 422,
@@ -47,6 +48,8 @@ export function codeForStatus(status: number): ErrorCode {
       return ErrorCode.REQUEST_TIMEOUT;
     case 413:
       return ErrorCode.FILE_TOO_LARGE;
+    case 414:
+      return ErrorCode.URI_TOO_LONG;
     case 415:
       return ErrorCode.UNSUPPORTED_MEDIA_TYPE;
     case 429:

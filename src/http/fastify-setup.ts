@@ -9,18 +9,39 @@ import { AppError, ErrorCode } from '../common/app-error.js';
 import type { AppConfig } from '../config/config.js';
 import { RedisService } from '../infra/redis/redis.service.js';
 import { answerClientError } from './client-error.js';
+import { frameworkErrorHandler } from './framework-error.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+/**
+ * How often Node looks for requests past their timeouts. Its default, 30 s,
+ * would let a slow sender hold a connection up to 30 s past the timeout.
+ */
+const TIMEOUT_CHECK_MS = 1_000;
+
+// helmet's middleware, made once: @fastify/helmet made it again on every request
+// (parsing its CSP directives each time), ~6 KB of garbage and two hooks per request.
+const securityHeaders = helmet();
 
 /**
- * The Fastify instance under Nest: request ids, how far to trust proxies, and
- * the envelope for requests Node's parser refuses before Fastify sees them.
+ * The Fastify instance under Nest: request ids, how far to trust proxies,
+ * timeouts for slow senders, and the envelope for requests Node's parser or
+ * Fastify's router refuse before any route sees them.
  */
 export function createFastifyAdapter(config: Readonly<AppConfig>): FastifyAdapter {
+  const { requestTimeoutMs, headersTimeoutMs } = config.http;
   return new FastifyAdapter({
     trustProxy: config.http.trustProxy,
     bodyLimit: 1024 * 1024,
+    // Fastify turns Node's request timeout off (0) unless given one, so a body sent a byte
+    // a second held its connection for ever. Past either, Node raises ERR_HTTP_REQUEST_TIMEOUT
+    // and `answerClientError` answers 408 (when no response has begun) and closes the socket.
+    requestTimeout: requestTimeoutMs,
+    http: { requestTimeout: requestTimeoutMs, headersTimeout: headersTimeoutMs, connectionsCheckingInterval: TIMEOUT_CHECK_MS },
     clientErrorHandler: answerClientError,
+    // Replaces Nest's, which passed the error to Fastify's default handler and its format.
+    frameworkErrors: frameworkErrorHandler(
+      config.http.helmet ? (request, reply) => securityHeaders(request.raw, reply.raw, () => undefined) : undefined,
+    ),
     // Keep a caller's or load balancer's request id when it is sane, so logs join up.
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];
@@ -45,9 +66,6 @@ export async function registerPlugins(
     done();
   });
   if (config.http.helmet) {
-    // helmet's middleware, made once: @fastify/helmet made it again on every request
-    // (parsing its CSP directives each time), ~6 KB of garbage and two hooks per request.
-    const securityHeaders = helmet();
     fastify.addHook('onRequest', (request, reply, done) => securityHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined)));
   }
   if (!api) return;

@@ -6,7 +6,7 @@ import type { AppConfig } from '../config/config.js';
 import { JobEventBus } from './job-event-bus.js';
 import { TERMINAL_EVENTS, type JobEventView } from './job-event.js';
 import type { JobEvent } from './job-state.repository.js';
-import { JobsRepository } from './jobs.repository.js';
+import { JobsRepository, type JobStatus } from './jobs.repository.js';
 
 /** Events read from the database per query. */
 const BATCH = 200;
@@ -49,19 +49,27 @@ export class JobEventStream {
       let last = after;
       let closed = false;
       let reading: Promise<void> = Promise.resolve();
+      const end = () => {
+        closed = true;
+        subscriber.complete();
+      };
       const readAll = async () => {
         while (!closed) {
           const batch = await this.jobs.eventsAfter(jobId, last, BATCH);
           for (const event of batch) {
             subscriber.next(toMessage(event));
             last = event.seq;
-            if (TERMINAL_EVENTS.has(event.type)) {
-              closed = true;
-              subscriber.complete();
-              return;
-            }
+            if (TERMINAL_EVENTS.has(event.type)) return end();
           }
-          if (batch.length < BATCH) return;
+          if (batch.length === BATCH) continue;
+          if (batch.length > 0) return; // more may come: no terminal event yet
+          // Nothing after `last`: the client may already hold the terminal event, or claim a
+          // Last-Event-ID past the last one. A finished job has nothing more to send, so the
+          // stream ends; while the job runs it waits. An event committed since the read above
+          // shows as `eventSeq > last` (a transition changes status and eventSeq together).
+          const progress = await this.jobs.progress(jobId);
+          if (!progress || (isFinished(progress.status) && progress.eventSeq <= last)) return end();
+          if (progress.eventSeq <= last) return;
         }
       };
       // Reads never overlap, so events go out in order and once each.
@@ -87,6 +95,10 @@ export class JobEventStream {
       };
     });
   }
+}
+
+function isFinished(status: JobStatus): boolean {
+  return status !== 'QUEUED' && status !== 'RUNNING';
 }
 
 function toMessage(event: JobEvent): MessageEvent {

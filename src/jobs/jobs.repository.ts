@@ -84,6 +84,14 @@ export class JobsRepository {
   }
 
   /** The job's events after `seq`, oldest first. */
+  /**
+   * A job's status and the sequence number of its last event, read together:
+   * the row holds both and each transition changes them in one transaction.
+   */
+  progress(id: string): Promise<{ status: JobStatus; eventSeq: number } | null> {
+    return this.prisma.job.findUnique({ where: { id }, select: { status: true, eventSeq: true } });
+  }
+
   eventsAfter(id: string, seq: number, limit: number): Promise<JobEvent[]> {
     return this.prisma.jobEvent.findMany({ where: { jobId: id, seq: { gt: seq } }, orderBy: { seq: 'asc' }, take: limit });
   }

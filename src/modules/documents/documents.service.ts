@@ -27,9 +27,15 @@ export interface Upload {
 /** PDF passwords are at most 127 bytes (ISO 32000-2); anything longer is not one. */
 const MAX_PASSWORD_LENGTH = 256;
 
+/**
+ * A form field's text. PostgreSQL text refuses NUL, so a value holding one
+ * (a password is stored with the job) was a 500 from the insert; it is a 400 here.
+ */
+const fieldText = () => z.string().refine((value) => !value.includes('\u0000'), 'must not contain NUL characters');
+
 /** Form fields a job accepts besides the file. */
 const uploadFields = z
-  .object({ pages: z.string(), ocr: z.string(), schema: z.string(), password: z.string().min(1).max(MAX_PASSWORD_LENGTH) })
+  .object({ pages: fieldText(), ocr: fieldText(), schema: fieldText(), password: fieldText().min(1).max(MAX_PASSWORD_LENGTH) })
   .partial()
   .strict();
 

@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   Body,
   Controller,
   Get,
@@ -44,7 +45,8 @@ const extractBody = z
     schema: z.union([z.string().min(1), z.record(z.string(), z.unknown())]),
   })
   .strict();
-const idParam = ApiParam({ name: 'id', format: 'uuid', type: String });
+/** The job id in the path; Fastify's router answers one over 100 characters with 414 URI_TOO_LONG. */
+const idParam = applyDecorators(ApiParam({ name: 'id', format: 'uuid', type: String }), ApiProblems(414));
 
 const jobId = new ParseUUIDPipe({
   exceptionFactory: () => new AppError(ErrorCode.VALIDATION_FAILED, 'The job id must be a UUID'),
