@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
-import { mountQueueDashboard } from './admin/queue-dashboard.js';
+import { mountQueueDashboard } from './dashboard/queue-dashboard.js';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.js';
 import { createFastifyAdapter, registerPlugins } from './http/fastify-setup.js';

@@ -27,8 +27,8 @@ const LIMITS = { maxPixels: 40_000_000, maxDimension: 20_000 };
 const corpus = process.env.OCRFLOW_CORPUS ?? resolve(ROOT, '../shared/corpus');
 const sroie = join(corpus, 'sroie');
 const scorePy = join(corpus, 'tools/score.py');
-if (!existsSync(join(DIST, 'extract/local-extractor.js'))) {
-  console.error(`${DIST}/extract/local-extractor.js is missing: run \`npm run build\` first.`);
+if (!existsSync(join(DIST, 'fields/local-extractor.js'))) {
+  console.error(`${DIST}/fields/local-extractor.js is missing: run \`npm run build\` first.`);
   process.exit(2);
 }
 if (!existsSync(join(sroie, 'key')) || !existsSync(scorePy)) {
@@ -44,9 +44,9 @@ try {
 
 const { prepareForOcr } = await import(join(DIST, 'reader/image-decoder.js'));
 const { OcrPool } = await import(join(DIST, 'ocr/ocr-pool.js'));
-const { extractLocally } = await import(join(DIST, 'extract/local-extractor.js'));
-const { extractNaively } = await import(join(DIST, 'extract/naive-extractor.js'));
-const { BUILT_IN_SCHEMAS } = await import(join(DIST, 'extract/schemas.js'));
+const { extractLocally } = await import(join(DIST, 'fields/local-extractor.js'));
+const { extractNaively } = await import(join(DIST, 'fields/naive-extractor.js'));
+const { BUILT_IN_SCHEMAS } = await import(join(DIST, 'fields/schemas.js'));
 const receipt = BUILT_IN_SCHEMAS.find((s) => s.name === 'receipt');
 
 const limit = process.env.BENCH_PAGES ? Number.parseInt(process.env.BENCH_PAGES, 10) : undefined;
@@ -59,7 +59,7 @@ const cores = os.availableParallelism();
 
 // The worker's path for an image upload: prepareForOcr (straightened, cut into a
 // band per idle engine as a one-page document is), then the pool. Orientation detection
-// is left out: the receipts are upright (it found all 25 so, see ocr-engine.service.ts).
+// is left out: the receipts are upright (it found all 25 so, see ocr-pools.service.ts).
 process.stderr.write(`OCR of ${names.length} receipts with ${cores} engines... `);
 const t0 = performance.now();
 const pool = await OcrPool.create({ ...POOL, size: cores });

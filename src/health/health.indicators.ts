@@ -5,7 +5,7 @@ import { HealthIndicatorService } from '@nestjs/terminus';
 import { ARTIFACT_STORE, type ArtifactStore } from '../infra/artifacts/artifact-store.js';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
 import { RedisService } from '../infra/redis/redis.service.js';
-import { LlmExtractor } from '../extract/llm-extractor.js';
+import { LlmExtractor } from '../fields/llm-extractor.js';
 
 const TIMEOUT_MS = 2_000;
 

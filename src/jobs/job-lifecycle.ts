@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Injectable, Logger } from '@nestjs/common';
 import type { JobEvent } from '../generated/prisma/client.js';
-import type { Extraction } from '../extract/extraction.js';
+import type { Extraction } from '../fields/extraction.js';
 import { documentText, type PageOutcome } from './job-result.js';
 import { JobEventBus } from './job-event-bus.js';
 import { JobEventType, TERMINAL_EVENTS } from './job-event.js';

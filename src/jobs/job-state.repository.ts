@@ -5,7 +5,7 @@ import { JobEventType } from './job-event.js';
 import type { PageOutcome } from './job-result.js';
 import type { NewJob } from './jobs.repository.js';
 import { WriteBatcher } from './write-batcher.js';
-import type { Extraction } from '../extract/extraction.js';
+import type { Extraction } from '../fields/extraction.js';
 
 export type { JobEvent, JobPage };
 

@@ -26,7 +26,7 @@ export interface OcrEngineConfig {
 export interface DetectedOrientation {
   /** Clockwise degrees that make the page upright. */
   rotation: Rotation;
-  /** Tesseract's orientation confidence; about 1 and above is meaningful (see OcrEngineService). */
+  /** Tesseract's orientation confidence; about 1 and above is meaningful (see OcrPoolsService). */
   confidence: number;
 }
 

@@ -7,14 +7,14 @@ import type { AppConfig } from '../../config/config.js';
 import { ARTIFACT_STORE, type ArtifactStore } from '../../infra/artifacts/artifact-store.js';
 import { inspectImage } from '../../reader/image-decoder.js';
 import { isPdf } from '../../reader/reader-protocol.js';
-import { parseSchema } from '../../extract/schemas.js';
+import { parseSchema } from '../../fields/schemas.js';
 import { JobLifecycle } from '../../jobs/job-lifecycle.js';
 import { jobOptionsSchema } from '../../jobs/job-options.js';
 import { decodeCursor, encodeCursor } from './list-cursor.js';
 import { jobView, resultView, type JobView, type ResultView } from './job.view.js';
 import { JobsRepository, type JobStatus, type JobWithResult } from '../../jobs/jobs.repository.js';
 import { ExtractionService } from '../extraction/extraction.service.js';
-import type { Extraction } from '../../extract/extraction.js';
+import type { Extraction } from '../../fields/extraction.js';
 import { OcrJobProducer } from '../../jobs/ocr-job.producer.js';
 
 export interface Upload {

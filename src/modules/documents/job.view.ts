@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Extraction } from '../../extract/extraction.js';
+import type { Extraction } from '../../fields/extraction.js';
 import type { PageSource, PageText } from '../../jobs/job-result.js';
 import type { schemas } from '../../http/openapi.schemas.js';
 import type { Rotation } from '../../ocr/ocr-types.js';

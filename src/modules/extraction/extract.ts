@@ -1,6 +1,6 @@
-import type { Extraction, ExtractionSchema, ExtractPage } from '../../extract/extraction.js';
-import { extractLocally } from '../../extract/local-extractor.js';
-import { LlmExtractor, LlmUnavailableError, type LlmConfig } from '../../extract/llm-extractor.js';
+import type { Extraction, ExtractionSchema, ExtractPage } from '../../fields/extraction.js';
+import { extractLocally } from '../../fields/local-extractor.js';
+import { LlmExtractor, LlmUnavailableError, type LlmConfig } from '../../fields/llm-extractor.js';
 
 /** What one extraction asks for; it crosses to the extraction's thread as is. */
 export interface ExtractionRequest {

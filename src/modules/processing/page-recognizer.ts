@@ -4,7 +4,7 @@ import { mapBoxes, type BBox, type OcrPage, type Rotation } from '../../ocr/ocr-
 import type { DocumentReader } from '../../reader/document-reader.js';
 import { wholeImage } from '../../reader/image-decoder.js';
 import type { PageOutcome, PageText } from '../../jobs/job-result.js';
-import { OcrEngineService } from './ocr-engine.service.js';
+import { OcrPoolsService } from './ocr-pools.service.js';
 
 /**
  * Page confidence (Tesseract's mean word confidence) from which a page read as
@@ -21,7 +21,7 @@ const UPRIGHT_CONFIDENCE = 60;
  */
 @Injectable()
 export class PageRecognizer {
-  constructor(private readonly ocr: OcrEngineService) {}
+  constructor(private readonly ocr: OcrPoolsService) {}
 
   /**
    * A page's outcome. A document problem confined to this page (too large to

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { JobsModule } from '../../jobs/jobs.module.js';
 import { ExtractionModule } from '../extraction/extraction.module.js';
-import { OcrEngineService } from './ocr-engine.service.js';
+import { OcrPoolsService } from './ocr-pools.service.js';
 import { OcrProcessor } from './ocr.processor.js';
 import { PageRecognizer } from './page-recognizer.js';
 import { ProcessingService } from './processing.service.js';
@@ -10,6 +10,6 @@ import { ReconcilerService } from './reconciler.service.js';
 /** The OCR worker: loaded in worker and all modes only, since a processor consumes at once. */
 @Module({
   imports: [JobsModule, ExtractionModule],
-  providers: [OcrEngineService, PageRecognizer, ProcessingService, OcrProcessor, ReconcilerService],
+  providers: [OcrPoolsService, PageRecognizer, ProcessingService, OcrProcessor, ReconcilerService],
 })
 export class ProcessingModule {}

@@ -13,7 +13,7 @@ import { JobsRepository, type Job } from '../../jobs/jobs.repository.js';
 import { inOrder } from './page-pipeline.js';
 import { PageRecognizer } from './page-recognizer.js';
 import { ExtractionService } from '../extraction/extraction.service.js';
-import { parseSchema } from '../../extract/schemas.js';
+import { parseSchema } from '../../fields/schemas.js';
 
 /**
  * Turns a queued job into a result: open the document (in its own thread) →

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../../../auth/public.decorator.js';
-import { BUILT_IN_SCHEMAS } from '../../../extract/schemas.js';
+import { BUILT_IN_SCHEMAS } from '../../../fields/schemas.js';
 import { ApiScoped, ref } from '../../../http/openapi.js';
 
 /** The built-in extraction schemas a job may name. */

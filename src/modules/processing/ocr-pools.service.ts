@@ -34,8 +34,8 @@ const ORIENTATION_MAX_PIXELS = 1_000_000;
  * stops after `OCR_ORIENTATION_IDLE_MS` without one.
  */
 @Injectable()
-export class OcrEngineService implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger(OcrEngineService.name);
+export class OcrPoolsService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(OcrPoolsService.name);
   private text?: OcrPool;
   /** Started on demand; see the class comment. */
   private orientation?: Promise<OcrPool>;

@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../../test/support/harness.js';
 import { textImage } from '../../../test/support/images.js';
 import { loadConfig } from '../../config/config.js';
-import { OcrEngineService } from './ocr-engine.service.js';
+import { OcrPoolsService } from './ocr-pools.service.js';
 
-describe.each(['tesseractjs', 'native'])('OcrEngineService with OCR_ENGINE=%s: the orientation engine', (engine) => {
-  let service: OcrEngineService;
+describe.each(['tesseractjs', 'native'])('OcrPoolsService with OCR_ENGINE=%s: the orientation engine', (engine) => {
+  let service: OcrPoolsService;
   let upright: Buffer;
 
   beforeAll(async () => {
@@ -19,7 +19,7 @@ describe.each(['tesseractjs', 'native'])('OcrEngineService with OCR_ENGINE=%s: t
       OCR_ENGINE: engine,
       OCR_ORIENTATION_IDLE_MS: '500',
     });
-    service = new OcrEngineService(config);
+    service = new OcrPoolsService(config);
     await service.onModuleInit();
     upright = await textImage([
       'Orientation is detected from the shape',
