@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
+import { withTimeout } from '../common/with-timeout.js';
 import { createRedis, type RedisConnection } from '../infra/redis/redis-connection.js';
 import { RedisService } from '../infra/redis/redis.service.js';
 
@@ -49,7 +50,7 @@ export class JobEventBus implements OnApplicationShutdown {
       set = new Set();
       this.listeners.set(channel, set);
       const subscribed = this.connection().subscribe(channel).catch(() => undefined);
-      await Promise.race([subscribed, new Promise((resolve) => setTimeout(resolve, SUBSCRIBE_WAIT_MS).unref())]);
+      await withTimeout(subscribed, SUBSCRIBE_WAIT_MS, () => undefined);
     }
     set.add(listener);
     return () => {

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
+import { withTimeout } from '../common/with-timeout.js';
 import { JobName, jobOptions, ocrQueueJobId, QueueName, type OcrJobPayload } from './queue-contract.js';
 import { WriteBatcher } from './write-batcher.js';
 
@@ -37,16 +38,9 @@ export class OcrJobProducer {
 
   /** Enqueues the pointer to a job row; safe to call twice for the same job. */
   async enqueue(jobId: string): Promise<void> {
-    const add = this.adds.submit(jobId);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_TIMEOUT_MS);
+    await withTimeout(this.adds.submit(jobId), ENQUEUE_TIMEOUT_MS, () => {
+      throw new Error('enqueue timed out');
     });
-    try {
-      await Promise.race([add, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /** True while the job's queue entry is waiting, delayed or running. */

@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Queue } from 'bullmq';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { withTimeout } from '../common/with-timeout.js';
 import { onAnswered, type AnsweredRequest } from '../infra/logging/request-log.js';
 import { QueueName } from '../jobs/queue-contract.js';
 import { JobLifecycle } from '../jobs/job-lifecycle.js';
@@ -95,10 +95,7 @@ export class MetricsService implements OnModuleInit {
       registers: [this.registry],
       collect: async () => {
         depth.reset();
-        const counts = await Promise.race([
-          queue.getJobCounts(...QUEUE_STATES).catch(() => undefined),
-          sleep(QUEUE_READ_TIMEOUT_MS, undefined, { ref: false }),
-        ]);
+        const counts = await withTimeout(queue.getJobCounts(...QUEUE_STATES).catch(() => undefined), QUEUE_READ_TIMEOUT_MS, () => undefined);
         if (!counts) return;
         for (const state of QUEUE_STATES) depth.set({ state }, counts[state] ?? 0);
       },

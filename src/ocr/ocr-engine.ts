@@ -6,6 +6,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Worker as Thread } from 'node:worker_threads';
 import { createWorker, OEM, type PSM, type Worker } from 'tesseract.js';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
+import { withTimeout } from '../common/with-timeout.js';
 import type { OcrModel, OcrPageSegMode, RecognizedText, Rotation } from './ocr-types.js';
 import { parseTsv } from './tsv.js';
 
@@ -147,15 +148,10 @@ export class OcrEngine implements TextEngine {
       if (starting) failed(new AppError(ErrorCode.INTERNAL, `OCR engine failed to start: ${error.message}`));
     });
 
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new AppError(ErrorCode.INTERNAL, `OCR engine did not start within ${config.createTimeoutMs} ms`)),
-        config.createTimeoutMs,
-      );
-    });
     try {
-      const worker = await Promise.race([pending, failure, timeout]);
+      const worker = await withTimeout(Promise.race([pending, failure]), config.createTimeoutMs, () => {
+        throw new AppError(ErrorCode.INTERNAL, `OCR engine did not start within ${config.createTimeoutMs} ms`);
+      });
       starting = false;
       const engine = new OcrEngine(worker, thread ?? (worker as unknown as { worker?: Thread }).worker);
       // debug_file: Tesseract's diagnostics ("Detected 39 diacritics", "Estimating
@@ -167,8 +163,6 @@ export class OcrEngine implements TextEngine {
       thread?.removeAllListeners('message');
       await thread?.terminate();
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -1,8 +1,8 @@
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { threadFile } from '../../common/thread-file.js';
+import { withTimeout } from '../../common/with-timeout.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
 import { completeExtraction } from '../../fields/complete.js';
@@ -37,10 +37,9 @@ export class ExtractionService {
     });
     // The LLM may be asked twice (again without `response_format`), each time with its own timeout.
     const limitMs = this.config.extractionTimeoutMs + 2 * (this.config.llm?.timeoutMs ?? 0);
-    const timer = new AbortController();
     try {
       // `once` rejects on the thread's 'error' event (an exception, out of memory).
-      const answer = await Promise.race([once(thread, 'message'), sleep(limitMs, 'timeout' as const, { signal: timer.signal })]);
+      const answer = await withTimeout(once(thread, 'message'), limitMs, () => 'timeout' as const);
       if (answer === 'timeout') {
         this.logger.warn({ schema: schema.name, limitMs }, 'extraction stopped at its time limit');
         return timedOut(schema, limitMs);
@@ -49,7 +48,6 @@ export class ExtractionService {
       if (llmError) this.logger.warn({ reason: llmError }, 'LLM extractor unavailable; extracted locally');
       return extraction;
     } finally {
-      timer.abort();
       await thread.terminate();
     }
   }
