@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../support/app.js';
 import { ApiClient, waitForJob } from '../support/client.js';
@@ -84,6 +86,31 @@ describe('MODE=api and MODE=worker as separate processes', () => {
       expect(done.status).toBe('SUCCEEDED');
       expect(done.attempts).toBe(1);
       expect((await client.json(`/jobs/${id}/results`)).body.text).toContain('314');
+    } finally {
+      expect(await stopService(worker)).toBe(0);
+    }
+  });
+
+  it('retries a job that fails for a reason not its document’s, logs each attempt with its cause, and ends it INTERNAL', async () => {
+    const { id } = await client.submit(await textImage(['Gone before it was read']));
+    // The stored original disappears (a bucket emptied by hand, a disk lost): not the document's fault.
+    await rm(join(env.artifactPath, 'originals', id.slice(0, 2), id));
+    const worker = startService({ ...env.env, MODE: 'worker', WORKER_PORT: String(await freePort()), LOG_LEVEL: 'warn' });
+    try {
+      const done = await waitForJob(client, id);
+      expect(done).toMatchObject({ status: 'FAILED', attempts: 3, error: { code: 'INTERNAL' } });
+      const logged = worker
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('processing failed'))
+        .map((line) => JSON.parse(line));
+      // A warning while retries remain, an error on the last; each with the job, the attempt and the cause's stack.
+      expect(logged.map((l) => [l.level, l.attempt, l.jobId])).toEqual([
+        [40, 1, id],
+        [40, 2, id],
+        [50, 3, id],
+      ]);
+      for (const line of logged) expect(line.err.stack).toContain('artifact not found');
     } finally {
       expect(await stopService(worker)).toBe(0);
     }
