@@ -109,6 +109,19 @@ export class JobLifecycle {
     });
   }
 
+  /**
+   * `QUEUED | RUNNING → CANCELLED`, the password dropped. A worker running it
+   * stops at its next page: storing a page is conditional on `RUNNING`, so
+   * nothing is written after this.
+   */
+  async cancel(id: string): Promise<boolean> {
+    return this.apply(id, {
+      from: ['QUEUED', 'RUNNING'],
+      data: { status: 'CANCELLED', finishedAt: new Date(), password: null },
+      event: { type: JobEventType.CANCELLED },
+    });
+  }
+
   /** `RUNNING → QUEUED` for a job whose worker was lost, unless it moved since `staleBefore`. */
   async requeue(id: string, staleBefore: Date): Promise<boolean> {
     return this.apply(id, {

@@ -113,6 +113,22 @@ export class DocumentsService {
     return jobView(job);
   }
 
+  /**
+   * Cancels a queued or running job: it ends `CANCELLED` and a worker running
+   * it stops at its next page. A finished job cannot be.
+   */
+  async cancel(ownerId: string | undefined, id: string): Promise<JobView> {
+    const job = await this.jobs.findOwned(id, ownerId);
+    if (!job) throw notFound();
+    if (!(await this.lifecycle.cancel(id))) {
+      const now = await this.jobs.findOwned(id, ownerId);
+      throw new AppError(ErrorCode.JOB_FINISHED, `Job is ${now?.status ?? job.status}; only a queued or running job can be cancelled`, {
+        jobStatus: now?.status ?? job.status,
+      });
+    }
+    return jobView((await this.jobs.findOwned(id, ownerId))!);
+  }
+
   async list(
     ownerId: string | undefined,
     query: { limit: number; status?: JobStatus; cursor?: string },

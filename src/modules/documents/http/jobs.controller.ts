@@ -120,6 +120,17 @@ export class JobsController {
     return this.documents.results(visibleOwner(principal), id);
   }
 
+  @Post('jobs/:id/cancel')
+  @RequireScope('jobs:write')
+  @HttpCode(200)
+  @ApiScoped('jobs:write')
+  @idParam
+  @ApiOkResponse({ schema: ref('Job') })
+  @ApiProblems(400, 404, 409)
+  cancel(@CurrentPrincipal() principal: Principal, @Param('id', jobId) id: string) {
+    return this.documents.cancel(visibleOwner(principal), id);
+  }
+
   @Post('jobs/:id/extract')
   @RequireScope('jobs:write')
   @HttpCode(200)
