@@ -109,6 +109,8 @@ export async function apiClient(base) {
   const headers = { authorization: `Bearer ${jwt}` };
   const get = async (path) => (await fetch(`${base}${path}`, { headers })).json();
   return {
+    /** The Authorization header, for requests the client has no method for. */
+    headers,
     get,
     /** Uploads the file and resolves with the job id. */
     async submit(data, fileName) {
