@@ -62,13 +62,10 @@ export function logRequests(fastify: FastifyInstance): void {
  * Every log line written while a request is handled carries its `requestId`,
  * the one the client gets in `X-Request-Id` and in an error's body: a request's
  * own logger is put in nestjs-pino's context, which its HTTP middleware would do
- * if it ran (see logger-options.ts). Bound when the request arrives, and again
- * just before the handler, because a body read from the socket may resume
- * outside the context it arrived in.
+ * if it ran (see logger-options.ts). Bound just before the handler (guards,
+ * services and the exception filter run inside it), once per request: a body
+ * read from the socket resumes outside any context bound on arrival.
  */
 export function bindRequestIds(fastify: FastifyInstance, logger: PinoLogger): void {
-  const bind = (request: FastifyRequest, _reply: unknown, done: () => void) =>
-    logger.runInContext(done, { bindings: { requestId: request.id } });
-  fastify.addHook('onRequest', bind);
-  fastify.addHook('preHandler', bind);
+  fastify.addHook('preHandler', (request, _reply, done) => logger.runInContext(done, { bindings: { requestId: request.id } }));
 }
