@@ -6,7 +6,8 @@ import type { AppConfig } from '../config/config.js';
 import { JobEventBus } from './job-event-bus.js';
 import { TERMINAL_EVENTS, type JobEventView } from './job-event.js';
 import type { JobEvent } from './job-state.repository.js';
-import { JobsRepository, type JobStatus } from './jobs.repository.js';
+import { isFinished } from './job-status.js';
+import { JobsRepository } from './jobs.repository.js';
 
 /** Events read from the database per query. */
 const BATCH = 200;
@@ -95,10 +96,6 @@ export class JobEventStream {
       };
     });
   }
-}
-
-function isFinished(status: JobStatus): boolean {
-  return status !== 'QUEUED' && status !== 'RUNNING';
 }
 
 function toMessage(event: JobEvent): MessageEvent {

@@ -10,6 +10,7 @@ import { isPdf } from '../../reader/reader-protocol.js';
 import { parseSchema } from '../../fields/schemas.js';
 import { JobLifecycle } from '../../jobs/job-lifecycle.js';
 import { jobOptionsSchema } from '../../jobs/job-options.js';
+import { isFinished } from '../../jobs/job-status.js';
 import { decodeCursor, encodeCursor } from './list-cursor.js';
 import { jobView, resultView, type JobView, type ResultView } from './job.view.js';
 import { JobsRepository, type JobStatus, type JobWithResult } from '../../jobs/jobs.repository.js';
@@ -118,15 +119,14 @@ export class DocumentsService {
    * it stops at its next page. A finished job cannot be.
    */
   async cancel(ownerId: string | undefined, id: string): Promise<JobView> {
-    const job = await this.jobs.findOwned(id, ownerId);
-    if (!job) throw notFound();
-    if (!(await this.lifecycle.cancel(id))) {
-      const now = await this.jobs.findOwned(id, ownerId);
-      throw new AppError(ErrorCode.JOB_FINISHED, `Job is ${now?.status ?? job.status}; only a queued or running job can be cancelled`, {
-        jobStatus: now?.status ?? job.status,
-      });
+    if (!(await this.jobs.findOwned(id, ownerId))) throw notFound();
+    const cancelled = await this.lifecycle.cancel(id);
+    // As it is now: cancelled, or finished before the cancel could apply.
+    const job = (await this.jobs.findOwned(id, ownerId))!;
+    if (!cancelled) {
+      throw new AppError(ErrorCode.JOB_FINISHED, `Job is ${job.status}; only a queued or running job can be cancelled`, { jobStatus: job.status });
     }
-    return jobView((await this.jobs.findOwned(id, ownerId))!);
+    return jobView(job);
   }
 
   async list(
@@ -169,7 +169,7 @@ export class DocumentsService {
   private async finished(ownerId: string | undefined, id: string): Promise<JobWithResult> {
     const job = await this.jobs.findOwnedWithResult(id, ownerId);
     if (!job) throw notFound();
-    if (job.status === 'QUEUED' || job.status === 'RUNNING') {
+    if (!isFinished(job.status)) {
       throw new AppError(ErrorCode.JOB_NOT_FINISHED, `Job is ${job.status}; results are not ready yet`, {
         jobStatus: job.status,
         retryAfterSeconds: RETRY_AFTER_SECONDS,
