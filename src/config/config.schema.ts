@@ -52,9 +52,14 @@ export const envSchema = z.object({
   QUEUE_REMOVE_ON_COMPLETE: z.coerce.number().int().min(0).default(1000),
   QUEUE_REMOVE_ON_FAIL: z.coerce.number().int().min(0).default(5000),
   QUEUE_ATTEMPTS: positiveInt.max(20).default(3),
-  RECONCILE_INTERVAL_MS: positiveInt.default(60_000),
+  // A worker holds a BullMQ lock on its queue entry, renewed every half duration; a lock
+  // left to lapse (a dead worker) is found by the stalled check within the interval.
+  QUEUE_LOCK_DURATION_MS: positiveInt.min(5_000).default(15_000),
+  QUEUE_STALLED_INTERVAL_MS: positiveInt.min(1_000).default(5_000),
+  RECONCILE_INTERVAL_MS: positiveInt.default(5_000),
   RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
-  JOB_LEASE_MS: positiveInt.default(600_000),
+  // A running job's lease in the database, renewed by its worker every sixth of it.
+  JOB_LEASE_MS: positiveInt.min(6_000).default(30_000),
 
   ARTIFACT_STORE_TYPE: z.enum(['local', 's3']).default('local'),
   ARTIFACT_STORE_PATH: z.string().min(1).default('./data/artifacts'),

@@ -45,8 +45,15 @@ export interface AppConfig {
     attempts: number;
     removeOnComplete: number;
     removeOnFail: number;
+    /** BullMQ's lock on a running entry, and how often workers look for entries whose lock lapsed. */
+    lockDurationMs: number;
+    stalledIntervalMs: number;
   };
-  /** The worker's sweep for jobs Redis forgot or whose worker was lost. */
+  /**
+   * The worker's sweep for jobs Redis forgot or whose worker was lost, every
+   * `intervalMs`; `leaseMs`: how long a running job's worker may go without
+   * renewing it before the job is taken back.
+   */
   reconcile: { intervalMs: number; graceMs: number; leaseMs: number };
   artifacts: LocalStoreConfig | S3StoreConfig;
   ocr: {
@@ -183,6 +190,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       attempts: e.QUEUE_ATTEMPTS,
       removeOnComplete: e.QUEUE_REMOVE_ON_COMPLETE,
       removeOnFail: e.QUEUE_REMOVE_ON_FAIL,
+      lockDurationMs: e.QUEUE_LOCK_DURATION_MS,
+      stalledIntervalMs: e.QUEUE_STALLED_INTERVAL_MS,
     },
     reconcile: { intervalMs: e.RECONCILE_INTERVAL_MS, graceMs: e.RECONCILE_GRACE_MS, leaseMs: e.JOB_LEASE_MS },
     artifacts: artifactStore(e),

@@ -122,6 +122,29 @@ export class JobLifecycle {
     });
   }
 
+  /**
+   * Renews the lease of a job run by its `attempt` (the attempts count `start`
+   * returned): the reconciler takes back a running job whose lease lapsed.
+   * False when the job is no longer this attempt's to run: cancelled, deleted,
+   * finished, or taken over by a later attempt.
+   */
+  renew(id: string, attempt: number): Promise<boolean> {
+    return this.state.renew(id, attempt);
+  }
+
+  /**
+   * `RUNNING → QUEUED` for a job its worker gives back on shutdown, its stored
+   * pages kept and its attempt not counted.
+   */
+  async release(id: string, attempt: number): Promise<boolean> {
+    return this.apply(id, {
+      from: ['RUNNING'],
+      where: { attempts: attempt },
+      data: { status: 'QUEUED', attempts: { decrement: 1 } },
+      event: { type: JobEventType.QUEUED, data: { reason: 'worker shut down' } },
+    });
+  }
+
   /** `RUNNING → QUEUED` for a job whose worker was lost, unless it moved since `staleBefore`. */
   async requeue(id: string, staleBefore: Date): Promise<boolean> {
     return this.apply(id, {

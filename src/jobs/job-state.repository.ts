@@ -115,6 +115,11 @@ export class JobStateRepository {
     });
   }
 
+  async renew(id: string, attempt: number): Promise<boolean> {
+    const { count } = await this.prisma.job.updateMany({ where: { id, status: 'RUNNING', attempts: attempt }, data: { updatedAt: new Date() } });
+    return count === 1;
+  }
+
   job(id: string) {
     return this.prisma.job.findUnique({ where: { id } });
   }

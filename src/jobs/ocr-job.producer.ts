@@ -4,6 +4,7 @@ import type { Queue } from 'bullmq';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { withTimeout } from '../common/with-timeout.js';
+import { QueueConnection } from '../infra/redis/queue-connection.js';
 import { JobName, jobOptions, ocrQueueJobId, QueueName, type OcrJobPayload } from './queue-contract.js';
 import { WriteBatcher } from './write-batcher.js';
 
@@ -30,6 +31,7 @@ export class OcrJobProducer {
 
   constructor(
     @InjectQueue(QueueName.OCR) private readonly queue: Queue,
+    private readonly connection: QueueConnection,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     // Without a listener, connection errors during a Redis outage go to stderr raw.
@@ -59,6 +61,16 @@ export class OcrJobProducer {
     if (state !== 'unknown') await this.queue.remove(ocrQueueJobId(jobId));
     await this.enqueue(jobId);
     return true;
+  }
+
+  /**
+   * Whether Redis lost the queue (a restart without persistence, a flush, a
+   * failover to a replica that lagged) since any process last asked: a marker
+   * key beside the queue is gone. The first process to ask after a loss is
+   * told, and sets the marker again.
+   */
+  async queueLost(): Promise<boolean> {
+    return (await this.connection.client.set(`${this.config.queue.prefix}:queue-epoch`, String(Date.now()), 'NX')) === 'OK';
   }
 
   /** Entries on the queue by state, for operators. */

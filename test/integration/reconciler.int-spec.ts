@@ -8,6 +8,7 @@ import { JobEventBus } from '../../src/jobs/job-event-bus.js';
 import { JobLifecycle } from '../../src/jobs/job-lifecycle.js';
 import { JobStateRepository } from '../../src/jobs/job-state.repository.js';
 import { JobsRepository } from '../../src/jobs/jobs.repository.js';
+import { QueueConnection } from '../../src/infra/redis/queue-connection.js';
 import { OcrJobProducer } from '../../src/jobs/ocr-job.producer.js';
 import { ReconcilerService } from '../../src/modules/processing/reconciler.service.js';
 import { createTestEnv, REDIS_URL, type TestEnv } from '../support/harness.js';
@@ -19,6 +20,7 @@ describe('ReconcilerService on PostgreSQL and Redis', () => {
   let prisma: PrismaService;
   let queue: Queue;
   let redis: RedisService;
+  let connection: QueueConnection;
   let state: JobStateRepository;
   let jobs: JobsRepository;
   let reconciler: ReconcilerService;
@@ -32,11 +34,13 @@ describe('ReconcilerService on PostgreSQL and Redis', () => {
     state = new JobStateRepository(prisma);
     const lifecycle = new JobLifecycle(state, new JobEventBus(redis, config));
     jobs = new JobsRepository(prisma);
-    reconciler = new ReconcilerService(jobs, lifecycle, new OcrJobProducer(queue, config), config);
+    connection = new QueueConnection(config);
+    reconciler = new ReconcilerService(jobs, lifecycle, new OcrJobProducer(queue, connection, config), config);
   });
   afterAll(async () => {
     await queue?.close();
     await redis?.onApplicationShutdown();
+    await connection?.onApplicationShutdown();
     await prisma?.$disconnect();
     await env?.cleanup();
   });
@@ -109,5 +113,21 @@ describe('ReconcilerService on PostgreSQL and Redis', () => {
     await queue.add('ocr.document', { v: 1, jobId: id }, { jobId: ocrQueueJobId(id), delay: MINUTE });
     expect(await reconciler.reconcile()).toEqual({ requeued: 0, retried: 0, failed: 0 });
     expect(await statusOf(id)).toBe('RUNNING');
+  });
+
+  it('puts every queued job back, fresh uploads too, on the first tick after Redis lost the queue, and only queued ones a minute apart otherwise', async () => {
+    const now = Date.now();
+    await reconciler.tick(now); // the marker is set: this Redis has the queue
+    const fresh = await row('QUEUED', 0);
+    const forgotten = await row('QUEUED', 5);
+    // Within the minute, and Redis kept its data: the queued jobs are not looked at.
+    expect(await reconciler.tick(now + 5_000)).toEqual({ requeued: 0, retried: 0, failed: 0 });
+    expect(await stateOf(forgotten)).toBe('unknown');
+
+    // A flush (or a restart without persistence) takes the marker with the queue.
+    await redis.client.del(`${env.queuePrefix}:queue-epoch`);
+    expect(await reconciler.tick(now + 10_000)).toMatchObject({ requeued: 2 });
+    expect([await stateOf(fresh), await stateOf(forgotten)]).toEqual(['waiting', 'waiting']);
+    expect(await reconciler.tick(now + 15_000)).toMatchObject({ requeued: 0 });
   });
 });

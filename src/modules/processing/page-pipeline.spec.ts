@@ -82,4 +82,27 @@ describe('inOrder', () => {
     expect(manual.aborted.sort()).toEqual([1, 3]);
     expect(taken).toEqual([]);
   });
+
+  it('stops when its signal aborts (a cancel): the items in flight are aborted and the call rejects with the reason', async () => {
+    const manual = new Manual();
+    const taken: string[] = [];
+    const cancel = new AbortController();
+    const done = inOrder([1, 2, 3, 4], 2, manual.work, async (r) => (taken.push(r), true), cancel.signal);
+    await tick();
+    await manual.finish(1);
+    const reason = new Error('cancelled');
+    const rejected = expect(done).rejects.toBe(reason);
+    cancel.abort(reason);
+    await rejected;
+    expect(taken).toEqual(['page 1']);
+    expect(manual.started).toEqual([1, 2, 3]);
+    expect(manual.aborted.sort()).toEqual([2, 3]);
+  });
+
+  it('starts nothing when its signal was aborted before', async () => {
+    const manual = new Manual();
+    const reason = new Error('cancelled');
+    await expect(inOrder([1, 2], 2, manual.work, async () => true, AbortSignal.abort(reason))).rejects.toBe(reason);
+    expect(manual.started).toEqual([]);
+  });
 });

@@ -8,20 +8,28 @@
  * A slot is freed when its work ends, not when its result is taken, so one
  * slow item does not leave the others' engines idle.
  *
- * Stops when `take` returns false or anything throws: no further item starts,
- * the signal every running `work` was given is aborted, and the call settles
- * only once all of them have. Resolves true when every item was taken.
+ * Stops when `take` returns false, anything throws or `signal` aborts (the
+ * call then rejects with its reason): no further item starts, the signal
+ * every running `work` was given is aborted, and the call settles only once
+ * all of them have. Resolves true when every item was taken.
  */
 export async function inOrder<T, R>(
   items: readonly T[],
   limit: number,
   work: (item: T, signal: AbortSignal) => Promise<R>,
   take: (result: R) => Promise<boolean>,
+  signal?: AbortSignal,
 ): Promise<boolean> {
   const stop = new AbortController();
   const results: Promise<R>[] = [];
   // The first failure: the items it aborts fail too, with the abort's reason.
   let failure: { error: unknown } | undefined;
+  const onAbort = () => {
+    failure ??= { error: signal!.reason };
+    stop.abort(signal!.reason);
+  };
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
   const launch = (): void => {
     if (results.length >= items.length || stop.signal.aborted) return;
     const result = work(items[results.length]!, stop.signal);
@@ -35,6 +43,8 @@ export async function inOrder<T, R>(
   for (let i = 0; i < Math.max(1, limit); i++) launch();
   try {
     for (let i = 0; i < items.length; i++) {
+      // Aborted from outside: the items not started yet never will be.
+      if (failure) throw failure.error;
       const result = await results[i]!.catch((error: unknown) => {
         throw failure ? failure.error : error;
       });
@@ -42,6 +52,7 @@ export async function inOrder<T, R>(
     }
     return true;
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     stop.abort();
     await Promise.allSettled(results);
   }

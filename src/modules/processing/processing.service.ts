@@ -10,6 +10,7 @@ import { DocumentReader } from '../../reader/document-reader.js';
 import { JobLifecycle } from '../../jobs/job-lifecycle.js';
 import { jobOptionsSchema, selectPages } from '../../jobs/job-options.js';
 import { JobsRepository, type Job } from '../../jobs/jobs.repository.js';
+import { JobLeases, JobStopped, type Lease } from './job-leases.js';
 import { inOrder } from './page-pipeline.js';
 import { PageRecognizer } from './page-recognizer.js';
 import { ExtractionService } from '../extraction/extraction.service.js';
@@ -36,6 +37,7 @@ export class ProcessingService {
     private readonly pages: PageRecognizer,
     private readonly quotas: Quotas,
     private readonly extraction: ExtractionService,
+    private readonly leases: JobLeases,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() private readonly metrics?: MetricsService,
@@ -45,16 +47,32 @@ export class ProcessingService {
    * Runs one attempt. Permanent document problems fail the job and throw
    * {@link UnrecoverableError} so BullMQ does not retry; anything else is
    * rethrown for BullMQ's backoff, and fails the job on the last attempt.
+   *
+   * Resolves `released` when the worker shut down mid-job and gave the job
+   * back (its queue entry should wait for another worker), otherwise `done`:
+   * the job finished, or stopped being this attempt's (a cancel) and was left
+   * as it is.
    */
-  async run(jobId: string, { attempt, lastAttempt }: { attempt: number; lastAttempt: boolean }): Promise<void> {
+  async run(jobId: string, { attempt, lastAttempt }: { attempt: number; lastAttempt: boolean }): Promise<'done' | 'released'> {
     const job = await this.lifecycle.start(jobId);
     if (!job) {
       this.logger.log({ jobId }, 'job is gone or already finished; skipping');
-      return;
+      return 'done';
     }
+    const lease = await this.leases.hold(jobId, job.attempts);
     try {
-      await this.process(job);
+      if ((await this.process(job, lease)) === 'finished') return 'done';
+      if (lease.draining && (await this.lifecycle.release(jobId, job.attempts))) {
+        this.logger.log({ jobId }, 'worker shutting down: job given back at a checkpoint');
+        return 'released';
+      }
+      this.logger.log({ jobId }, 'job stopped: cancelled, deleted or taken over');
+      return 'done';
     } catch (error) {
+      if (error instanceof JobStopped) {
+        this.logger.log({ jobId }, 'job stopped mid-page: cancelled, deleted or taken over; its engines stopped');
+        return 'done';
+      }
       if (error instanceof DocumentError) {
         await this.lifecycle.fail(jobId, error.code, error.message);
         throw new UnrecoverableError(error.message);
@@ -68,10 +86,22 @@ export class ProcessingService {
       this.logger.error({ err: error, jobId, attempt }, 'processing failed; no attempts left');
       await this.lifecycle.fail(jobId, ErrorCode.INTERNAL, 'Processing failed');
       throw error;
+    } finally {
+      lease.release();
     }
   }
 
-  private async process(job: Job): Promise<void> {
+  /** Shutdown: running jobs stop at their next checkpoint and are given back. */
+  drain(): void {
+    this.leases.drainAll();
+  }
+
+  /**
+   * `finished`, or `stopped` at a checkpoint: the lease was lost (a cancel) or
+   * the worker is draining. Throws the lease's {@link JobStopped} when it was
+   * lost mid-page.
+   */
+  private async process(job: Job, lease: Lease): Promise<'finished' | 'stopped'> {
     const options = jobOptionsSchema.parse(job.options);
     const { limits } = this.config;
     const started = performance.now();
@@ -92,9 +122,11 @@ export class ProcessingService {
       if (job.pagesTotal === null) await this.quotas.chargePages(job.ownerId, numbers.length);
       await this.lifecycle.plan(job.id, numbers.length);
       const stored = await this.jobs.storedPageNumbers(job.id);
+      const pending = numbers.filter((n) => !stored.has(n));
+      let left = pending.length;
       const pagesStarted = performance.now();
       const running = await inOrder(
-        numbers.filter((n) => !stored.has(n)),
+        pending,
         this.config.ocr.workers + 1,
         (number, signal) => this.pages.recognize(reader, number, signal),
         async (outcome) => {
@@ -104,17 +136,21 @@ export class ProcessingService {
           const saved = Math.round(performance.now() - saving);
           totals.save += saved;
           this.metrics?.pageProcessed(outcome, saved);
-          return stillRunning;
+          left -= 1;
+          // Draining, the job is given back after this page, unless it was the last.
+          return stillRunning && (left === 0 || !lease.draining);
         },
+        lease.signal,
       );
       // Stage totals add up every page's time; pages overlap, so this is the wall time they took.
       totals.pages = Math.round(performance.now() - pagesStarted);
-      if (!running) return;
+      if (!running) return 'stopped';
     } finally {
       await reader.close();
     }
     const { schema } = options;
     await this.lifecycle.finish(job.id, schema === undefined ? undefined : (pages) => this.extraction.extract(parseSchema(schema), pages));
     this.logger.log({ jobId: job.id, pages: reader.pageCount, ms: totals }, 'document processed');
+    return 'finished';
   }
 }

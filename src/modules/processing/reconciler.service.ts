@@ -9,6 +9,17 @@ import { OcrJobProducer } from '../../jobs/ocr-job.producer.js';
 /** Rows looked at per sweep and state; the next sweep takes the rest. */
 const BATCH = 500;
 
+/**
+ * The queued jobs' sweep costs a Redis look-up per job older than the grace
+ * period, and a backlog is all such jobs: it runs this often, or at once when
+ * Redis lost the queue. Running jobs are swept on every tick: the database
+ * alone finds a lapsed lease, by index.
+ */
+const QUEUED_SWEEP_MS = 60_000;
+
+/** Which queued jobs a sweep looks at: those older than the grace period, every one, or none. */
+type QueuedSweep = 'stale' | 'all' | 'none';
+
 export interface ReconcileReport {
   requeued: number;
   retried: number;
@@ -27,6 +38,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   private readonly logger = new Logger(ReconcilerService.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
+  private lastQueuedSweep = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly jobs: JobsRepository,
@@ -37,7 +49,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
 
   onApplicationBootstrap(): void {
     const sweep = () => {
-      this.running ??= this.reconcile()
+      this.running ??= this.tick()
         .catch((error: Error) => this.logger.warn(`reconcile failed: ${error.message}`))
         .finally(() => (this.running = undefined));
     };
@@ -55,17 +67,34 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     await this.running;
   }
 
+  /**
+   * One timer tick: running jobs always; queued ones every minute, and every
+   * one of them, fresh uploads too, as soon as Redis is found to have lost the
+   * queue (an upload still on its way in adds the same entry, a no-op).
+   */
+  async tick(now = Date.now()): Promise<ReconcileReport> {
+    let queued: QueuedSweep = now - this.lastQueuedSweep >= QUEUED_SWEEP_MS ? 'stale' : 'none';
+    if (await this.producer.queueLost()) {
+      this.logger.warn('Redis lost the queue (restart, flush or failover): putting every queued job back');
+      queued = 'all';
+    }
+    if (queued !== 'none') this.lastQueuedSweep = now;
+    return this.reconcile(now, queued);
+  }
+
   /** One sweep. Exposed for tests and operators. */
-  async reconcile(now = Date.now()): Promise<ReconcileReport> {
+  async reconcile(now = Date.now(), queued: QueuedSweep = 'stale'): Promise<ReconcileReport> {
     const report: ReconcileReport = { requeued: 0, retried: 0, failed: 0 };
     const { graceMs, leaseMs } = this.config.reconcile;
 
     // Queued in the database but not in Redis: enqueue again (the job id makes it harmless).
-    for (const job of await this.jobs.findStale('QUEUED', new Date(now - graceMs), BATCH)) {
-      if (await this.producer.ensureQueued(job.id)) report.requeued += 1;
+    if (queued !== 'none') {
+      for (const job of await this.jobs.findStale('QUEUED', new Date(now - (queued === 'all' ? 0 : graceMs)), BATCH)) {
+        if (await this.producer.ensureQueued(job.id)) report.requeued += 1;
+      }
     }
 
-    // Running with no live queue entry: its worker is gone. Retry while attempts remain.
+    // Running with a lapsed lease and no live queue entry: its worker is gone. Retry while attempts remain.
     const leaseCutoff = new Date(now - leaseMs);
     for (const job of await this.jobs.findStale('RUNNING', leaseCutoff, BATCH)) {
       if (await this.producer.isInFlight(job.id)) continue;
