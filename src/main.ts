@@ -22,8 +22,11 @@ async function main(): Promise<void> {
 }
 
 /**
- * Graceful stop: the queue worker finishes its running jobs, then connections
- * close. Exit status 0 tells the orchestrator the stop was clean.
+ * Graceful stop within `SHUTDOWN_TIMEOUT_MS`: the API ends its event streams
+ * and lets requests in flight finish; the queue worker takes no new job, and
+ * each running job stores its current page and is given back to the queue;
+ * then connections close. Exit status 0 tells the orchestrator the stop was
+ * clean, 1 that the timeout cut it short.
  */
 async function shutdown(app: NestFastifyApplication, signal: string, timeoutMs: number): Promise<void> {
   const logger = new Logger('Shutdown');
@@ -33,6 +36,7 @@ async function shutdown(app: NestFastifyApplication, signal: string, timeoutMs: 
     process.exit(1);
   }, timeoutMs).unref();
   await app.close();
+  logger.log('stopped cleanly');
   process.exit(0);
 }
 

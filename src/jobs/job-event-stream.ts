@@ -1,4 +1,4 @@
-import { Inject, Injectable, type MessageEvent } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown, type MessageEvent } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { AppError, ErrorCode } from '../common/app-error.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -23,9 +23,11 @@ const HEARTBEAT_MS = 15_000;
  * `job_events` is the source; Redis only says when to look again.
  */
 @Injectable()
-export class JobEventStream {
+export class JobEventStream implements BeforeApplicationShutdown {
   /** Open streams per subject in this process. */
   private readonly open = new Map<string, number>();
+  /** Ends each open stream. */
+  private readonly enders = new Set<() => void>();
 
   constructor(
     private readonly jobs: JobsRepository,
@@ -54,6 +56,7 @@ export class JobEventStream {
         closed = true;
         subscriber.complete();
       };
+      this.enders.add(end);
       const readAll = async () => {
         while (!closed) {
           const batch = await this.jobs.eventsAfter(jobId, last, BATCH);
@@ -90,11 +93,22 @@ export class JobEventStream {
         if (count > 0) this.open.set(subject, count);
         else this.open.delete(subject);
         closed = true;
+        this.enders.delete(end);
         clearInterval(poll);
         clearInterval(heartbeat);
         stopFollowing?.();
       };
     });
+  }
+
+  /**
+   * Shutdown: every open stream ends, before the HTTP server closes (it waits
+   * for open connections, and a stream never ends by itself while its job
+   * runs). An EventSource reconnects with its `Last-Event-ID` to another
+   * replica and resumes after the last event it had.
+   */
+  beforeApplicationShutdown(): void {
+    for (const end of this.enders) end();
   }
 }
 

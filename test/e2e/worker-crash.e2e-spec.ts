@@ -21,8 +21,8 @@ describe('a worker killed mid-job', () => {
     await env?.cleanup();
   });
 
-  // BullMQ notices the dead worker's expired lock at its next stalled-job check
-  // (30 s apart by default), so this test waits for real time to pass.
+  // BullMQ notices the dead worker's lapsed lock (QUEUE_LOCK_DURATION_MS, 15 s) at
+  // its next stalled-job check (every 5 s), so this test waits for real time to pass.
   it('is finished, exactly once, by another worker that resumes at its checkpoint', { timeout: 240_000 }, async () => {
     const pages = Array.from({ length: 6 }, (_, p) =>
       Array.from({ length: 12 }, (_, i) => `Page ${p + 1} line ${i + 1} of a long statement, amount ${i * 7}.50`),
