@@ -13,7 +13,7 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
  * contents are the value), are redacted from logs, and are never echoed in
  * validation errors (no value is, but these especially).
  */
-export const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'LLM_API_KEY', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const;
+export const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'JOB_SECRETS_KEY', 'LLM_API_KEY', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const;
 
 /** Keys that may also be given as `NAME_FILE`: the secrets, and the token public key. */
 export const FILE_KEYS = [...SECRET_KEYS, 'JWT_PUBLIC_KEY'] as const;
@@ -35,6 +35,11 @@ export const envSchema = z.object({
   // REDIS_URL is then one node of the cluster; the others are discovered from it.
   REDIS_CLUSTER: bool.default(false),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  // Encrypts PDF passwords at rest: 32 random bytes, base64 (`openssl rand -base64 32`).
+  JOB_SECRETS_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes in base64, e.g. from `openssl rand -base64 32`')
+    .optional(),
   JWT_PUBLIC_KEY: z.string().includes('-----BEGIN PUBLIC KEY-----', { message: 'must be a PEM public key' }).optional(),
   JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
   JWT_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),

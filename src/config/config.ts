@@ -23,6 +23,12 @@ export interface AppConfig {
     /** Per-client request budget, counted in Redis so every API replica shares it. */
     rateLimit?: { max: number; windowMs: number };
   };
+  /**
+   * The key PDF passwords are encrypted with while their job waits (AES-256-GCM);
+   * every API and worker process needs the same one. Absent: `MODE=all` makes one
+   * per process, and an API process refuses passwords. 32 bytes, in base64.
+   */
+  jobSecretsKey?: string;
   databaseUrl: string;
   redisUrl: string;
   /** `redisUrl` is a seed node of a Redis Cluster; `queue.prefix` is then a hash tag. */
@@ -173,6 +179,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       trustProxy: parseTrustProxy(e.TRUST_PROXY),
       rateLimit: e.ENABLE_RATE_LIMIT ? { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS } : undefined,
     },
+    jobSecretsKey: e.JOB_SECRETS_KEY,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     redisCluster: e.REDIS_CLUSTER,

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { QueueModule } from './queue.module.js';
 import { JobEventBus } from './job-event-bus.js';
 import { JobLifecycle } from './job-lifecycle.js';
+import { JobSecrets } from './job-secrets.js';
 import { JobStateRepository } from './job-state.repository.js';
 import { JobsRepository } from './jobs.repository.js';
 import { OcrJobProducer } from './ocr-job.producer.js';
@@ -13,7 +14,7 @@ import { OcrJobProducer } from './ocr-job.producer.js';
  */
 @Module({
   imports: [QueueModule],
-  providers: [JobsRepository, JobStateRepository, JobEventBus, JobLifecycle, OcrJobProducer],
-  exports: [JobsRepository, JobEventBus, JobLifecycle, OcrJobProducer],
+  providers: [JobsRepository, JobStateRepository, JobEventBus, JobLifecycle, JobSecrets, OcrJobProducer],
+  exports: [JobsRepository, JobEventBus, JobLifecycle, JobSecrets, OcrJobProducer],
 })
 export class JobsModule {}

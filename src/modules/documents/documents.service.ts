@@ -10,6 +10,7 @@ import { isPdf } from '../../reader/reader-protocol.js';
 import { parseSchema } from '../../fields/schemas.js';
 import { JobLifecycle } from '../../jobs/job-lifecycle.js';
 import { jobOptionsSchema } from '../../jobs/job-options.js';
+import { JobSecrets } from '../../jobs/job-secrets.js';
 import { isFinished } from '../../jobs/job-status.js';
 import { decodeCursor, encodeCursor } from './list-cursor.js';
 import { jobView, resultView, type JobView, type ResultView } from './job.view.js';
@@ -52,6 +53,7 @@ export class DocumentsService {
     private readonly jobs: JobsRepository,
     private readonly lifecycle: JobLifecycle,
     private readonly producer: OcrJobProducer,
+    private readonly secrets: JobSecrets,
     private readonly extraction: ExtractionService,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -73,6 +75,8 @@ export class DocumentsService {
     // The pages quota was checked by the guard (`@QueuesPages`), with the request quota.
 
     const id = randomUUID();
+    // Before anything is stored: a deployment that cannot keep a password refuses it here.
+    const sealed = password === undefined ? null : this.secrets.seal(id, password);
     // 256 folders shared by all jobs (by the id's first two hex digits), not one per job:
     // a folder per upload was a mkdir and a second inode on the request path.
     const originalKey = `originals/${id.slice(0, 2)}/${id}`;
@@ -87,7 +91,7 @@ export class DocumentsService {
         sizeBytes: upload.data.length,
         originalKey,
         options: options.data,
-        password: password ?? null,
+        password: sealed,
       }, this.config.quotas.activeJobs);
       if (!job) {
         const limit = this.config.quotas.activeJobs;

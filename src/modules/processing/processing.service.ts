@@ -9,6 +9,7 @@ import { Quotas } from '../../quota/quotas.js';
 import { DocumentReader } from '../../reader/document-reader.js';
 import { JobLifecycle } from '../../jobs/job-lifecycle.js';
 import { jobOptionsSchema, selectPages } from '../../jobs/job-options.js';
+import { JobSecrets } from '../../jobs/job-secrets.js';
 import { JobsRepository, type Job } from '../../jobs/jobs.repository.js';
 import { JobLeases, JobStopped, type Lease } from './job-leases.js';
 import { inOrder } from './page-pipeline.js';
@@ -38,6 +39,7 @@ export class ProcessingService {
     private readonly quotas: Quotas,
     private readonly extraction: ExtractionService,
     private readonly leases: JobLeases,
+    private readonly secrets: JobSecrets,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() private readonly metrics?: MetricsService,
@@ -107,7 +109,7 @@ export class ProcessingService {
     const started = performance.now();
     const original = await this.store.get(job.originalKey);
     const reader = await DocumentReader.open(original, {
-      password: job.password ?? undefined,
+      password: job.password === null ? undefined : this.secrets.open(job.id, job.password),
       ocr: options.ocr,
       image: limits.image,
       pdf: limits.pdf,
