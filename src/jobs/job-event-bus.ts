@@ -69,7 +69,7 @@ export class JobEventBus implements OnApplicationShutdown {
     return `${this.config.queue.prefix}:job-events:${jobId}`;
   }
 
-  /** One subscriber connection per process, made on first use (workers never need one). */
+  /** One subscriber connection per process, made on first use: an API relaying events, a worker following the jobs it runs. */
   private connection(): RedisConnection {
     if (!this.subscriber) {
       // Queues its SUBSCRIBEs while (re)connecting, and resubscribes after a reconnect.
