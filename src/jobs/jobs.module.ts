@@ -5,6 +5,8 @@ import { JobLifecycle } from './job-lifecycle.js';
 import { JobStateRepository } from './job-state.repository.js';
 import { JobsRepository } from './jobs.repository.js';
 import { OcrJobProducer } from './ocr-job.producer.js';
+import { IdempotencyKeysRepository } from './idempotency-keys.repository.js';
+import { JobRemover } from './job-remover.js';
 
 /**
  * Job rows, their state and events, results and queue entries: shared by the
@@ -13,7 +15,7 @@ import { OcrJobProducer } from './ocr-job.producer.js';
  */
 @Module({
   imports: [QueueModule],
-  providers: [JobsRepository, JobStateRepository, JobEventBus, JobLifecycle, OcrJobProducer],
-  exports: [JobsRepository, JobEventBus, JobLifecycle, OcrJobProducer],
+  providers: [JobsRepository, JobStateRepository, JobEventBus, JobLifecycle, OcrJobProducer, JobRemover, IdempotencyKeysRepository],
+  exports: [JobsRepository, JobEventBus, JobLifecycle, OcrJobProducer, JobRemover, IdempotencyKeysRepository],
 })
 export class JobsModule {}
