@@ -31,18 +31,19 @@ export class JobRemover {
    *    would leave files that nothing points at;
    * 3. the row goes, and with it everything the database holds for the job.
    *
-   * Returns false, having logged the cause, when the files could not be deleted.
+   * Returns `deleted`, `absent` when another caller deleted the row first
+   * (deleting twice is harmless), or `kept`, having logged the cause, when
+   * the files could not be deleted.
    */
-  async remove(job: Pick<Job, 'id' | 'status' | 'originalKey'>): Promise<boolean> {
+  async remove(job: Pick<Job, 'id' | 'status' | 'originalKey'>): Promise<'deleted' | 'absent' | 'kept'> {
     if (!isFinished(job.status)) await this.lifecycle.cancel(job.id);
     try {
       await this.store.delete(job.originalKey);
       await this.store.deleteFolder(jobArtifactsFolder(job.id));
     } catch (error) {
       this.logger.error({ err: error, jobId: job.id, store: this.store.location }, 'deleting a job’s files failed; the job is kept');
-      return false;
+      return 'kept';
     }
-    await this.jobs.delete(job.id);
-    return true;
+    return (await this.jobs.delete(job.id)) ? 'deleted' : 'absent';
   }
 }

@@ -192,7 +192,7 @@ export class DocumentsService {
   async delete(ownerId: string | undefined, id: string): Promise<void> {
     const job = await this.jobs.findOwned(id, ownerId);
     if (!job) throw notFound();
-    if (!(await this.remover.remove(job))) {
+    if ((await this.remover.remove(job)) === 'kept') {
       throw new AppError(ErrorCode.STORAGE_UNAVAILABLE, 'The document store is unavailable; the job was not deleted, try again shortly');
     }
   }
