@@ -56,7 +56,9 @@ describe('POST /jobs/:id/retry (MODE=all, one job at a time)', () => {
   });
 
   it('second run (72 dpi, one active job allowed): the quota applies; the PARTIAL job re-reads only its failed page and succeeds', async () => {
-    running = await startApp(env, { MODE: 'all', PDF_RENDER_DPI: '72', QUOTA_ACTIVE_JOBS: '1' });
+    // No reconciler sweep after start-up: the retry itself must put the job on the queue, where the
+    // first run's finished entry (same BullMQ id) would make a plain add a silent no-op.
+    running = await startApp(env, { MODE: 'all', PDF_RENDER_DPI: '72', QUOTA_ACTIVE_JOBS: '1', RECONCILE_INTERVAL_MS: '3600000' });
     alice = await running.client('alice');
     const [page1] = await env.sql('SELECT created_at, result::text FROM job_pages WHERE job_id = $1 AND number = 1', [ids.partial]);
 
