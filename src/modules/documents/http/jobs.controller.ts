@@ -95,9 +95,10 @@ export class JobsController {
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-    @Headers('idempotency-key') idempotencyKey?: string,
   ) {
+    // Read here rather than with @Headers, which the OpenAPI document would list as a required header.
     // Checked before the body is read: a bad key costs the client no upload.
+    const idempotencyKey = request.headers['idempotency-key'] as string | undefined;
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new AppError(ErrorCode.VALIDATION_FAILED, 'Invalid Idempotency-Key', {
         errors: [{ field: 'Idempotency-Key', message: '1 to 255 printable ASCII characters' }],
