@@ -10,6 +10,7 @@ import { RedisModule } from './infra/redis/redis.module.js';
 import { QuotaModule } from './quota/quota.module.js';
 import { DocumentsHttpModule } from './modules/documents/http/documents-http.module.js';
 import { ProcessingModule } from './modules/processing/processing.module.js';
+import { RetentionModule } from './modules/retention/retention.module.js';
 import { loggerOptions } from './infra/logging/logger-options.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 
@@ -32,7 +33,7 @@ export class AppModule {
       ...(config.metrics ? [MetricsModule] : []),
     ];
     const api = config.mode === 'worker' ? [] : [AuthModule, DocumentsHttpModule];
-    const worker = config.mode === 'api' ? [] : [ProcessingModule];
+    const worker = config.mode === 'api' ? [] : [ProcessingModule, RetentionModule];
     return { module: AppModule, imports: [...core, ...api, ...worker] };
   }
 }

@@ -65,6 +65,9 @@ export const envSchema = z.object({
   RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
   // A running job's lease in the database, renewed by its worker every sixth of it.
   JOB_LEASE_MS: positiveInt.min(6_000).default(30_000),
+  // 0: finished jobs are kept forever.
+  JOB_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(0),
+  MAINTENANCE_INTERVAL_MS: positiveInt.min(1_000).default(3_600_000),
 
   ARTIFACT_STORE_TYPE: z.enum(['local', 's3']).default('local'),
   ARTIFACT_STORE_PATH: z.string().min(1).default('./data/artifacts'),

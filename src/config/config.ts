@@ -61,6 +61,8 @@ export interface AppConfig {
    * renewing it before the job is taken back.
    */
   reconcile: { intervalMs: number; graceMs: number; leaseMs: number };
+  /** The maintenance job (one worker at a time, every `intervalMs`, default 1 h): finished jobs older than `days` are purged (0, the default: kept forever), and expired idempotency keys. */
+  retention: { days: number; intervalMs: number };
   artifacts: LocalStoreConfig | S3StoreConfig;
   ocr: {
     workers: number;
@@ -201,6 +203,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       stalledIntervalMs: e.QUEUE_STALLED_INTERVAL_MS,
     },
     reconcile: { intervalMs: e.RECONCILE_INTERVAL_MS, graceMs: e.RECONCILE_GRACE_MS, leaseMs: e.JOB_LEASE_MS },
+    retention: { days: e.JOB_RETENTION_DAYS, intervalMs: e.MAINTENANCE_INTERVAL_MS },
     artifacts: artifactStore(e),
     ocr: {
       workers: e.OCR_WORKERS ?? cores,

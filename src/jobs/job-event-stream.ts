@@ -19,7 +19,8 @@ const HEARTBEAT_MS = 15_000;
 /**
  * A job's events as a server-sent event stream: first every event so far
  * (a late client learns the current state), then each new one as it is
- * committed, in order and once each, ending after the terminal event.
+ * committed, in order and once each, ending after the terminal event
+ * (the last one: a retry follows a run's terminal event with more).
  * `job_events` is the source; Redis only says when to look again.
  */
 @Injectable()
@@ -60,13 +61,15 @@ export class JobEventStream implements BeforeApplicationShutdown {
       const readAll = async () => {
         while (!closed) {
           const batch = await this.jobs.eventsAfter(jobId, last, BATCH);
+          // A retried job has a terminal event for each run: the stream ends at the last one only.
+          let terminal = false;
           for (const event of batch) {
             subscriber.next(toMessage(event));
             last = event.seq;
-            if (TERMINAL_EVENTS.has(event.type)) return end();
+            terminal = TERMINAL_EVENTS.has(event.type);
           }
           if (batch.length === BATCH) continue;
-          if (batch.length > 0) return; // more may come: no terminal event yet
+          if (batch.length > 0 && !terminal) return; // more may come: no terminal event yet
           // Nothing after `last`: the client may already hold the terminal event, or claim a
           // Last-Event-ID past the last one. A finished job has nothing more to send, so the
           // stream ends; while the job runs it waits. An event committed since the read above

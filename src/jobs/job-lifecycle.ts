@@ -145,6 +145,20 @@ export class JobLifecycle {
     });
   }
 
+  /**
+   * `FAILED | PARTIAL → QUEUED`, with a `queued` event (reason `retry`): the
+   * next run keeps the succeeded pages and recognises the failed ones again.
+   * `password` is stored as `create` stores it. `'status'` when the job is
+   * not FAILED or PARTIAL, `'quota'` when its owner has `maxUnfinished`
+   * unfinished jobs already (0: no limit). The caller enqueues it.
+   */
+  async retry(id: string, password: string | null, maxUnfinished = 0): Promise<'retried' | 'status' | 'quota'> {
+    const outcome = await this.state.retry(id, { password, maxUnfinished });
+    if (typeof outcome === 'string') return outcome;
+    await this.published(id, outcome, JobEventType.QUEUED);
+    return 'retried';
+  }
+
   /** `RUNNING → QUEUED` for a job whose worker was lost, unless it moved since `staleBefore`. */
   async requeue(id: string, staleBefore: Date): Promise<boolean> {
     return this.apply(id, {

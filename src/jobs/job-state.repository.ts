@@ -86,6 +86,48 @@ export class JobStateRepository {
   }
 
   /**
+   * `FAILED | PARTIAL → QUEUED` for another run from the job's checkpoints:
+   * its failed pages and its result are deleted (succeeded pages stay, so the
+   * worker skips them), attempts, timings and error are reset, and `password`
+   * is stored as at upload. With a limit, the owner's unfinished jobs are
+   * counted under the advisory lock uploads take (`ocrflow_create_jobs`), so a
+   * retry and an upload cannot both take the last place. Returns the `queued`
+   * event, `'status'` when the job is not FAILED or PARTIAL (or gone),
+   * `'quota'` when its owner has `maxUnfinished` jobs queued or running.
+   */
+  retry(id: string, { password, maxUnfinished }: { password: string | null; maxUnfinished: number }): Promise<JobEvent | 'status' | 'quota'> {
+    const retryable: JobStatus[] = ['FAILED', 'PARTIAL'];
+    return this.prisma.$transaction(async (tx) => {
+      const current = await tx.job.findUnique({ where: { id }, select: { ownerId: true, status: true } });
+      if (!current || !retryable.includes(current.status)) return 'status';
+      if (maxUnfinished > 0) {
+        await tx.$queryRaw`SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtext(${current.ownerId}))) AS locked`;
+        const count = await tx.ownerUnfinishedJobs.findUnique({ where: { ownerId: current.ownerId } });
+        if ((count?.unfinished ?? 0) >= maxUnfinished) return 'quota';
+      }
+      const [job] = await tx.job.updateManyAndReturn({
+        where: { id, status: { in: retryable } },
+        data: {
+          status: 'QUEUED',
+          attempts: 0,
+          startedAt: null,
+          finishedAt: null,
+          errorCode: null,
+          errorMessage: null,
+          pagesFailed: 0,
+          password,
+          eventSeq: { increment: 1 },
+        },
+        select: { eventSeq: true },
+      });
+      if (!job) return 'status';
+      await tx.jobPage.deleteMany({ where: { jobId: id, status: 'FAILED' } });
+      await tx.jobResult.deleteMany({ where: { jobId: id } });
+      return tx.jobEvent.create({ data: { jobId: id, seq: job.eventSeq, type: JobEventType.QUEUED, data: { reason: 'retry' } } });
+    });
+  }
+
+  /**
    * Checkpoints one page of a running job and counts progress; null when the
    * job is no longer running (cancelled, failed by the reconciler), in which
    * case the page is not stored.

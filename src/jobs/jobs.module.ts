@@ -6,6 +6,8 @@ import { JobSecrets } from './job-secrets.js';
 import { JobStateRepository } from './job-state.repository.js';
 import { JobsRepository } from './jobs.repository.js';
 import { OcrJobProducer } from './ocr-job.producer.js';
+import { IdempotencyKeysRepository } from './idempotency-keys.repository.js';
+import { JobRemover } from './job-remover.js';
 
 /**
  * Job rows, their state and events, results and queue entries: shared by the
@@ -14,7 +16,7 @@ import { OcrJobProducer } from './ocr-job.producer.js';
  */
 @Module({
   imports: [QueueModule],
-  providers: [JobsRepository, JobStateRepository, JobEventBus, JobLifecycle, JobSecrets, OcrJobProducer],
-  exports: [JobsRepository, JobEventBus, JobLifecycle, JobSecrets, OcrJobProducer],
+  providers: [JobsRepository, JobStateRepository, JobEventBus, JobLifecycle, JobSecrets, OcrJobProducer, JobRemover, IdempotencyKeysRepository],
+  exports: [JobsRepository, JobEventBus, JobLifecycle, JobSecrets, OcrJobProducer, JobRemover, IdempotencyKeysRepository],
 })
 export class JobsModule {}

@@ -58,8 +58,10 @@ export class JobsRepository {
     });
   }
 
-  delete(id: string): Promise<unknown> {
-    return this.prisma.job.deleteMany({ where: { id } });
+  /** Deletes the row; pages, result, events and idempotency keys cascade. True when there was one. */
+  async delete(id: string): Promise<boolean> {
+    const { count } = await this.prisma.job.deleteMany({ where: { id } });
+    return count === 1;
   }
 
   /** Jobs in `status` untouched since `before`, oldest first: candidates for the reconciler. */
@@ -68,6 +70,16 @@ export class JobsRepository {
       where: { status, updatedAt: { lt: before } },
       orderBy: { updatedAt: 'asc' },
       take: limit,
+    });
+  }
+
+  /** Jobs that finished before `before`, oldest first: what the retention purge deletes. */
+  findFinishedBefore(before: Date, limit: number): Promise<Pick<Job, 'id' | 'status' | 'originalKey'>[]> {
+    return this.prisma.job.findMany({
+      where: { finishedAt: { lt: before }, status: { notIn: ['QUEUED', 'RUNNING'] } },
+      orderBy: { finishedAt: 'asc' },
+      take: limit,
+      select: { id: true, status: true, originalKey: true },
     });
   }
 

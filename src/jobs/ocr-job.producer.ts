@@ -11,6 +11,9 @@ import { WriteBatcher } from './write-batcher.js';
 /** How long an upload waits for Redis before the API answers 503. */
 const ENQUEUE_TIMEOUT_MS = 5_000;
 
+/** How long {@link OcrJobProducer.enqueueAgain} waits for the entry of a job's last run to settle. */
+const SETTLE_TIMEOUT_MS = 5_000;
+
 /** Queue entries that a worker will still pick up or is running. */
 const IN_FLIGHT = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
@@ -71,6 +74,29 @@ export class OcrJobProducer {
    */
   async queueLost(): Promise<boolean> {
     return (await this.connection.client.set(`${this.config.queue.prefix}:queue-epoch`, String(Date.now()), 'NX')) === 'OK';
+  }
+
+  /**
+   * Enqueues a finished job put back to `QUEUED` (a retry). Its last run's
+   * entry has the same id and BullMQ ignores an add with an id it holds, so
+   * that entry is replaced ({@link ensureQueued}). An entry still `active`
+   * belongs to a worker finishing that run (the row moved before the entry
+   * did): it is given a few seconds to settle. One waiting or delayed would
+   * run the job anyway, since a worker takes whatever the row says. Should the
+   * entry not settle, the reconciler enqueues the job after its grace period.
+   */
+  async enqueueAgain(jobId: string): Promise<void> {
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    let state = await this.queue.getJobState(ocrQueueJobId(jobId));
+    while (state === 'active' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      state = await this.queue.getJobState(ocrQueueJobId(jobId));
+    }
+    if (state === 'active') {
+      this.logger.warn({ jobId }, 'the entry of the job’s last run is still active; the reconciler enqueues the retry');
+      return;
+    }
+    await this.ensureQueued(jobId);
   }
 
   /** Entries on the queue by state, for operators. */

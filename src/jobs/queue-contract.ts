@@ -2,10 +2,10 @@ import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
 
 /** Every queue and job name the service uses, in one place. */
-export const QueueName = { OCR: 'ocr' } as const;
+export const QueueName = { OCR: 'ocr', MAINTENANCE: 'maintenance' } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
-export const JobName = { OCR_DOCUMENT: 'ocr.document' } as const;
+export const JobName = { OCR_DOCUMENT: 'ocr.document', MAINTENANCE: 'maintenance.run' } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
 /**
@@ -15,6 +15,13 @@ export type JobName = (typeof JobName)[keyof typeof JobName];
  */
 export const ocrJobPayload = z.object({ v: z.literal(1), jobId: z.uuid() });
 export type OcrJobPayload = z.infer<typeof ocrJobPayload>;
+
+/** The maintenance job (retention purge), made by a job scheduler: it carries nothing but its version. */
+export const maintenancePayload = z.object({ v: z.literal(1) });
+export type MaintenancePayload = z.infer<typeof maintenancePayload>;
+
+/** The one job scheduler of the maintenance queue: every worker upserts it, so there is one schedule. */
+export const MAINTENANCE_SCHEDULER_ID = 'maintenance';
 
 /** BullMQ job id for a document job: enqueueing the same job twice is a no-op. */
 export function ocrQueueJobId(jobId: string): string {
@@ -35,5 +42,8 @@ export function jobOptions(
         removeOnComplete: { count: queue.removeOnComplete },
         removeOnFail: { count: queue.removeOnFail },
       };
+    case JobName.MAINTENANCE:
+      // The next run comes within the interval; a failed one is not retried.
+      return { attempts: 1, removeOnComplete: { count: 20 }, removeOnFail: { count: 50 } };
   }
 }

@@ -23,6 +23,7 @@ describe('prisma/migrations', () => {
       );
       expect(tables.map((t) => t.tablename)).toEqual([
         '_prisma_migrations',
+        'idempotency_keys',
         'job_events',
         'job_pages',
         'job_results',

@@ -11,13 +11,19 @@ export class ApiClient {
 
   async upload(
     data: Buffer | undefined,
-    { fileName = 'page.png', field = 'file', path = '/jobs', fields = {} as Record<string, string> } = {},
+    {
+      fileName = 'page.png',
+      field = 'file',
+      path = '/jobs',
+      fields = {} as Record<string, string>,
+      headers = {} as Record<string, string>,
+    } = {},
   ): Promise<Response> {
     const form = new FormData();
     for (const [name, value] of Object.entries(fields)) form.append(name, value);
     if (data) form.append(field, new Blob([new Uint8Array(data)]), fileName);
     else form.append('note', 'no file here');
-    return fetch(this.baseUrl + path, { method: 'POST', body: form, headers: this.headers() });
+    return fetch(this.baseUrl + path, { method: 'POST', body: form, headers: { ...this.headers(), ...headers } });
   }
 
   /** Uploads and returns the created job, failing loudly unless it was accepted. */
@@ -35,6 +41,19 @@ export class ApiClient {
       body: raw ? (body as string) : JSON.stringify(body),
       headers: { ...this.headers(), 'content-type': 'application/json' },
     });
+    return { status: res.status, body: (await res.json()) as T };
+  }
+
+  /** DELETEs and returns the status, with the problem body when there is one. */
+  async delete(path: string): Promise<{ status: number; body: any }> {
+    const res = await fetch(this.baseUrl + path, { method: 'DELETE', headers: this.headers() });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  }
+
+  /** POSTs without a body, as `curl -X POST` does. */
+  async post<T = any>(path: string): Promise<{ status: number; body: T }> {
+    const res = await fetch(this.baseUrl + path, { method: 'POST', headers: this.headers() });
     return { status: res.status, body: (await res.json()) as T };
   }
 

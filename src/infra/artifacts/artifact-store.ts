@@ -11,12 +11,24 @@ export interface ArtifactStore {
   get(key: string): Promise<Buffer>;
   /** Removes an object, leaving no trace of it; removing an absent one is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Removes every object under `folder` (a key prefix ending in `/`, e.g. one
+   * job's files), leaving no trace of them; an empty or absent folder is not an error.
+   */
+  deleteFolder(folder: string): Promise<void>;
   /** Resolves when the store can be read and written; rejects with the reason otherwise. */
   check(): Promise<void>;
   /** Where the objects are, for messages: never a credential. */
   readonly location: string;
   /** Releases the store's connections, if it holds any. */
   close?(): void;
+}
+
+/** Like {@link checkKey}, for a folder: segments and a final `/`. */
+export function checkFolder(folder: string): string {
+  if (!folder.endsWith('/')) throw new Error(`invalid artifact folder: ${JSON.stringify(folder)}`);
+  checkKey(folder.slice(0, -1));
+  return folder;
 }
 
 export const ARTIFACT_STORE = Symbol('ARTIFACT_STORE');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { ArtifactNotFoundError, checkKey, type ArtifactStore } from './artifact-store.js';
+import { ArtifactNotFoundError, checkFolder, checkKey, type ArtifactStore } from './artifact-store.js';
 import { FileWriter } from './file-writer.js';
 
 /** Stores artifacts as files under one root directory. */
@@ -46,7 +46,18 @@ export class LocalArtifactStore implements ArtifactStore {
   async delete(key: string): Promise<void> {
     const path = this.pathOf(key);
     await rm(path, { force: true });
-    for (let dir = dirname(path); dir !== this.root; dir = dirname(dir)) {
+    await this.prune(dirname(path));
+  }
+
+  /** The folder with everything in it, then the folders it leaves empty. */
+  async deleteFolder(folder: string): Promise<void> {
+    const path = join(this.root, checkFolder(folder));
+    await rm(path, { recursive: true, force: true });
+    await this.prune(dirname(path));
+  }
+
+  private async prune(from: string): Promise<void> {
+    for (let dir = from; dir !== this.root; dir = dirname(dir)) {
       // Not empty (another object lives there) or already gone: stop climbing.
       const removed = await rmdir(dir).then(() => true, () => false);
       if (!removed) break;

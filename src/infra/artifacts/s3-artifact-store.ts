@@ -2,12 +2,13 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  ListObjectsV2Command,
   NoSuchKey,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import type { S3StoreConfig } from '../../config/config.js';
-import { ArtifactNotFoundError, checkKey, type ArtifactStore } from './artifact-store.js';
+import { ArtifactNotFoundError, checkFolder, checkKey, type ArtifactStore } from './artifact-store.js';
 
 /** AWS S3 wants a region even where none applies; other S3 servers accept any. */
 const ENDPOINT_REGION = 'us-east-1';
@@ -75,6 +76,21 @@ export class S3ArtifactStore implements ArtifactStore {
   /** S3 answers 204 for an absent key too. */
   async delete(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: this.keyOf(key) }));
+  }
+
+  /**
+   * Lists the folder's objects and deletes them one by one: a job has a
+   * handful, and DeleteObjects needs a checksum header that several
+   * S3-compatible servers refuse (see `requestChecksumCalculation`).
+   */
+  async deleteFolder(folder: string): Promise<void> {
+    const Prefix = this.config.prefix + checkFolder(folder);
+    let ContinuationToken: string | undefined;
+    do {
+      const listed = await this.client.send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix, ContinuationToken }));
+      await Promise.all((listed.Contents ?? []).map(({ Key }) => this.client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key }))));
+      ContinuationToken = listed.IsTruncated ? listed.NextContinuationToken : undefined;
+    } while (ContinuationToken);
   }
 
   /** The bucket exists and these credentials may list it: HEAD, the cheapest request there is. */

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { AppError, ErrorCode, validationFailed } from '../../common/app-error.js';
@@ -18,6 +18,9 @@ import { JobsRepository, type JobStatus, type JobWithResult } from '../../jobs/j
 import { ExtractionService } from '../extraction/extraction.service.js';
 import type { Extraction } from '../../fields/extraction.js';
 import { OcrJobProducer } from '../../jobs/ocr-job.producer.js';
+import { originalKey as originalKeyOf } from '../../jobs/job-files.js';
+import { JobRemover } from '../../jobs/job-remover.js';
+import { IdempotencyKeysRepository } from '../../jobs/idempotency-keys.repository.js';
 
 export interface Upload {
   data: Buffer;
@@ -35,11 +38,23 @@ const MAX_PASSWORD_LENGTH = 256;
  */
 const fieldText = () => z.string().refine((value) => !value.includes('\u0000'), 'must not contain NUL characters');
 
+/**
+ * An encrypted PDF's password, at upload and at retry: the one definition;
+ * it is stored sealed by `JobSecrets`, through `lifecycle.create`/`lifecycle.retry`.
+ */
+const passwordField = fieldText().min(1).max(MAX_PASSWORD_LENGTH);
+
 /** Form fields a job accepts besides the file. */
 const uploadFields = z
-  .object({ pages: fieldText(), ocr: fieldText(), schema: fieldText(), password: fieldText().min(1).max(MAX_PASSWORD_LENGTH) })
+  .object({ pages: fieldText(), ocr: fieldText(), schema: fieldText(), password: passwordField })
   .partial()
   .strict();
+
+/** `POST /jobs/:id/retry`'s optional JSON body. */
+export const retryBody = z.object({ password: passwordField.optional() }).strict();
+
+/** How long a duplicate waits for the first request with its `Idempotency-Key` to store its upload. */
+const IDEMPOTENCY_WAIT_MS = 10_000;
 
 /** How long a client should wait before asking again for an unfinished result. */
 const RETRY_AFTER_SECONDS = 2;
@@ -55,6 +70,8 @@ export class DocumentsService {
     private readonly producer: OcrJobProducer,
     private readonly secrets: JobSecrets,
     private readonly extraction: ExtractionService,
+    private readonly remover: JobRemover,
+    private readonly idempotencyKeys: IdempotencyKeysRepository,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -77,9 +94,7 @@ export class DocumentsService {
     const id = randomUUID();
     // Before anything is stored: a deployment that cannot keep a password refuses it here.
     const sealed = password === undefined ? null : this.secrets.seal(id, password);
-    // 256 folders shared by all jobs (by the id's first two hex digits), not one per job:
-    // a folder per upload was a mkdir and a second inode on the request path.
-    const originalKey = `originals/${id.slice(0, 2)}/${id}`;
+    const originalKey = originalKeyOf(id);
     await this.storeOriginal(id, originalKey, upload.data);
     let created = false;
     try {
@@ -93,12 +108,7 @@ export class DocumentsService {
         options: options.data,
         password: sealed,
       }, this.config.quotas.activeJobs);
-      if (!job) {
-        const limit = this.config.quotas.activeJobs;
-        throw new AppError(ErrorCode.QUOTA_EXCEEDED, `At most ${limit} jobs may be queued or running at once`, {
-          retryAfterSeconds: RETRY_AFTER_SECONDS,
-        });
-      }
+      if (!job) throw this.activeJobsExceeded();
       created = true;
       await this.producer.enqueue(id);
       return jobView(job);
@@ -108,6 +118,49 @@ export class DocumentsService {
         this.logger.error({ err: error, jobId: id }, 'enqueue failed; upload discarded');
         throw new AppError(ErrorCode.QUEUE_UNAVAILABLE, 'The job queue is unavailable; try again shortly');
       }
+      throw error;
+    }
+  }
+
+  /**
+   * {@link submit} once per `Idempotency-Key`: a repeat of the same request
+   * (same file, name and form fields; the password is not compared, so nothing
+   * derived from it is stored) within 24 hours answers with the first one's
+   * job, `replayed`. Concurrent repeats wait for the first to store its
+   * upload, up to {@link IDEMPOTENCY_WAIT_MS}. A failed first request frees
+   * the key for the next attempt.
+   *
+   * @throws AppError IDEMPOTENCY_KEY_REUSED for the key with another request,
+   *   IDEMPOTENCY_KEY_IN_PROGRESS when the first is still storing after the wait.
+   */
+  async submitOnce(ownerId: string, upload: Upload, key: string): Promise<{ job: JobView; replayed: boolean }> {
+    const hash = requestHash(upload);
+    const deadline = Date.now() + IDEMPOTENCY_WAIT_MS;
+    for (;;) {
+      const claim = await this.idempotencyKeys.claim(ownerId, key, hash);
+      if (claim.kind === 'claimed') break;
+      if (claim.kind === 'mismatch') {
+        throw new AppError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This Idempotency-Key was used with a different request in the last 24 hours');
+      }
+      if (claim.kind === 'replay') {
+        const job = await this.jobs.findOwned(claim.jobId, ownerId);
+        if (job) return { job: jobView(job), replayed: true };
+      }
+      if (Date.now() > deadline) {
+        throw new AppError(ErrorCode.IDEMPOTENCY_KEY_IN_PROGRESS, 'A request with this Idempotency-Key is still being processed; try again shortly', {
+          retryAfterSeconds: RETRY_AFTER_SECONDS,
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    try {
+      const job = await this.submit(ownerId, upload);
+      await this.idempotencyKeys.complete(ownerId, key, job.id);
+      return { job, replayed: false };
+    } catch (error) {
+      await this.idempotencyKeys.release(ownerId, key).catch((cause: unknown) => {
+        this.logger.error({ err: cause }, 'releasing an idempotency key after a failed upload failed; it frees itself in 2 minutes');
+      });
       throw error;
     }
   }
@@ -129,6 +182,45 @@ export class DocumentsService {
     const job = (await this.jobs.findOwned(id, ownerId))!;
     if (!cancelled) {
       throw new AppError(ErrorCode.JOB_FINISHED, `Job is ${job.status}; only a queued or running job can be cancelled`, { jobStatus: job.status });
+    }
+    return jobView(job);
+  }
+
+  /**
+   * Deletes a job, its results and its files; an unfinished one is cancelled
+   * first (see {@link JobRemover.remove} for the order).
+   *
+   * @throws AppError STORAGE_UNAVAILABLE when its files could not be deleted:
+   *   the job is kept (cancelled, if it was unfinished) and may be deleted again.
+   */
+  async delete(ownerId: string | undefined, id: string): Promise<void> {
+    const job = await this.jobs.findOwned(id, ownerId);
+    if (!job) throw notFound();
+    if ((await this.remover.remove(job)) === 'kept') {
+      throw new AppError(ErrorCode.STORAGE_UNAVAILABLE, 'The document store is unavailable; the job was not deleted, try again shortly');
+    }
+  }
+
+  /**
+   * Runs a `FAILED` or `PARTIAL` job again from its checkpoints: succeeded
+   * pages are kept, failed ones are recognised again. The active-jobs quota
+   * applies as to an upload; `password` is sealed and stored as at upload.
+   */
+  async retry(ownerId: string | undefined, id: string, password: string | undefined): Promise<JobView> {
+    if (!(await this.jobs.findOwned(id, ownerId))) throw notFound();
+    const sealed = password === undefined ? null : this.secrets.seal(id, password);
+    const outcome = await this.lifecycle.retry(id, sealed, this.config.quotas.activeJobs);
+    if (outcome === 'quota') throw this.activeJobsExceeded();
+    const job = await this.jobs.findOwned(id, ownerId);
+    if (!job) throw notFound(); // deleted meanwhile
+    if (outcome === 'status') {
+      throw new AppError(ErrorCode.JOB_NOT_RETRYABLE, `Job is ${job.status}; only a FAILED or PARTIAL job can be retried`, { jobStatus: job.status });
+    }
+    try {
+      await this.producer.enqueueAgain(id);
+    } catch (error) {
+      // The row says QUEUED, so the reconciler enqueues it once Redis answers again.
+      this.logger.error({ err: error, jobId: id }, 'enqueueing a retried job failed; the reconciler enqueues it');
     }
     return jobView(job);
   }
@@ -202,6 +294,13 @@ export class DocumentsService {
     }
   }
 
+  private activeJobsExceeded(): AppError {
+    const limit = this.config.quotas.activeJobs;
+    return new AppError(ErrorCode.QUOTA_EXCEEDED, `At most ${limit} jobs may be queued or running at once`, {
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+    });
+  }
+
   private async discard(id: string, originalKey: string, created: boolean): Promise<void> {
     try {
       if (created) await this.jobs.delete(id);
@@ -218,6 +317,13 @@ function parseFields(fields: Record<string, string>) {
   const parsed = uploadFields.safeParse(fields);
   if (!parsed.success) throw validationFailed('Invalid form fields', parsed.error);
   return parsed.data;
+}
+
+/** What makes two uploads the same request: the file, its name and the form fields but the password. */
+function requestHash({ data, fileName, fields }: Upload): string {
+  const { password: _password, ...compared } = fields;
+  const sorted = Object.fromEntries(Object.entries(compared).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return createHash('sha256').update(JSON.stringify({ fileName, fields: sorted })).update('\0').update(data).digest('hex');
 }
 
 function notFound(): AppError {

@@ -79,6 +79,11 @@ export class ProcessingService {
         await this.lifecycle.fail(jobId, error.code, error.message);
         throw new UnrecoverableError(error.message);
       }
+      // Cancelled or deleted meanwhile (a delete removes the original first): nothing to retry.
+      if ((await this.jobs.progress(jobId))?.status !== 'RUNNING') {
+        this.logger.log({ jobId, reason: error instanceof Error ? error.message : String(error) }, 'job was cancelled or deleted while running; stopped');
+        return 'done';
+      }
       // Not the document's fault (the store, the database or an engine failed): retried by the queue,
       // and logged with its stack, since the job's INTERNAL code does not say why.
       if (!lastAttempt) {

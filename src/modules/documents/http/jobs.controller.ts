@@ -2,6 +2,7 @@ import {
   applyDecorators,
   Body,
   Controller,
+  Delete,
   Get,
   Headers,
   HttpCode,
@@ -20,11 +21,11 @@ import { z } from 'zod';
 import { CurrentPrincipal, visibleOwner, type Principal } from '../../../auth/principal.js';
 import { QueuesPages, RequireScope } from '../../../auth/public.decorator.js';
 import { AppError, ErrorCode, validationFailed } from '../../../common/app-error.js';
-import { DocumentsService } from '../documents.service.js';
+import { DocumentsService, retryBody } from '../documents.service.js';
 import { JobEventStream } from '../../../jobs/job-event-stream.js';
 import { jobStatus } from '../../../jobs/job-status.js';
 import { readUpload } from './read-upload.js';
-import { ApiBody, ApiConsumes, ApiOkResponse, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, ApiScoped, ref } from '../../../http/openapi.js';
 
 const uploadBody = {
@@ -52,6 +53,9 @@ const jobId = new ParseUUIDPipe({
   exceptionFactory: () => new AppError(ErrorCode.VALIDATION_FAILED, 'The job id must be a UUID'),
 });
 
+/** `Idempotency-Key`: 1–255 printable ASCII characters (a UUID is typical). */
+const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
+
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   status: jobStatus.optional(),
@@ -74,15 +78,39 @@ export class JobsController {
   @ApiScoped('jobs:write')
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: uploadBody })
-  @ApiResponse({ status: 202, description: 'Queued; `Location: /jobs/{id}`', schema: ref('Job') })
-  @ApiProblems(400, 408, 413, 415, 422, 503)
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Up to 255 printable ASCII characters. The same key with the same file and fields within 24 hours answers with the first job (`Idempotent-Replayed: true`); with another request, 422 IDEMPOTENCY_KEY_REUSED.',
+  })
+  @ApiResponse({
+    status: 202,
+    description: 'Queued; `Location: /jobs/{id}`',
+    schema: ref('Job'),
+    headers: { 'Idempotent-Replayed': { description: '`true` when an earlier request with the same Idempotency-Key created the job', schema: { type: 'string' } } },
+  })
+  @ApiProblems(400, 408, 409, 413, 415, 422, 503)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const job = await this.documents.submit(principal.subject, await readUpload(request));
+    // Read here rather than with @Headers, which the OpenAPI document would list as a required header.
+    // Checked before the body is read: a bad key costs the client no upload.
+    const idempotencyKey = request.headers['idempotency-key'] as string | undefined;
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new AppError(ErrorCode.VALIDATION_FAILED, 'Invalid Idempotency-Key', {
+        errors: [{ field: 'Idempotency-Key', message: '1 to 255 printable ASCII characters' }],
+      });
+    }
+    const upload = await readUpload(request);
+    const { job, replayed } =
+      idempotencyKey === undefined
+        ? { job: await this.documents.submit(principal.subject, upload), replayed: false }
+        : await this.documents.submitOnce(principal.subject, upload, idempotencyKey);
     reply.header('Location', job.links.self);
+    if (replayed) reply.header('Idempotent-Replayed', 'true');
     return job;
   }
 
@@ -129,6 +157,43 @@ export class JobsController {
   @ApiProblems(400, 404, 409)
   cancel(@CurrentPrincipal() principal: Principal, @Param('id', jobId) id: string) {
     return this.documents.cancel(visibleOwner(principal), id);
+  }
+
+  /** Deletes the job, its results and its files; an unfinished job is cancelled first. */
+  @Delete('jobs/:id')
+  @RequireScope('jobs:write')
+  @HttpCode(204)
+  @ApiScoped('jobs:write')
+  @idParam
+  @ApiNoContentResponse({ description: 'Deleted, with its results and files' })
+  @ApiProblems(400, 404, 503)
+  async remove(@CurrentPrincipal() principal: Principal, @Param('id', jobId) id: string): Promise<void> {
+    await this.documents.delete(visibleOwner(principal), id);
+  }
+
+  /** Runs a FAILED or PARTIAL job again: succeeded pages are kept, failed ones recognised again. */
+  @Post('jobs/:id/retry')
+  @RequireScope('jobs:write')
+  @HttpCode(202)
+  @ApiScoped('jobs:write')
+  @idParam
+  @ApiBody({
+    required: false,
+    schema: { type: 'object', properties: { password: { type: 'string', description: "An encrypted PDF's password (it is not kept after a job ends)" } } },
+  })
+  @ApiResponse({ status: 202, description: 'Queued again; `Location: /jobs/{id}`', schema: ref('Job') })
+  @ApiProblems(400, 404, 409, 503)
+  async retry(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', jobId) id: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const parsed = retryBody.safeParse(body ?? {});
+    if (!parsed.success) throw validationFailed('The body must be empty or {"password": "..."}', parsed.error, 'body');
+    const job = await this.documents.retry(visibleOwner(principal), id, parsed.data.password);
+    reply.header('Location', job.links.self);
+    return job;
   }
 
   @Post('jobs/:id/extract')
