@@ -73,13 +73,15 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
    * queue (an upload still on its way in adds the same entry, a no-op).
    */
   async tick(now = Date.now()): Promise<ReconcileReport> {
-    let queued: QueuedSweep = now - this.lastQueuedSweep >= QUEUED_SWEEP_MS ? 'stale' : 'none';
-    if (await this.producer.queueLost()) {
-      this.logger.warn('Redis lost the queue (restart, flush or failover): putting every queued job back');
-      queued = 'all';
-    }
+    const lost = await this.producer.queueLost();
+    const queued: QueuedSweep = lost ? 'all' : now - this.lastQueuedSweep >= QUEUED_SWEEP_MS ? 'stale' : 'none';
     if (queued !== 'none') this.lastQueuedSweep = now;
-    return this.reconcile(now, queued);
+    const report = await this.reconcile(now, queued);
+    // A Redis met for the first time has no marker either; only jobs put back tell of a loss.
+    if (lost && report.requeued > 0) {
+      this.logger.warn({ requeued: report.requeued }, 'Redis had lost queued jobs (a restart without persistence, a flush or a failover); they are back in the queue');
+    }
+    return report;
   }
 
   /** One sweep. Exposed for tests and operators. */
