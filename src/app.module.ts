@@ -12,6 +12,8 @@ import { DocumentsHttpModule } from './modules/documents/http/documents-http.mod
 import { ProcessingModule } from './modules/processing/processing.module.js';
 import { loggerOptions } from './infra/logging/logger-options.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { WebhooksHttpModule } from './modules/webhooks/http/webhooks-http.module.js';
+import { WebhooksWorkerModule } from './modules/webhooks/webhooks-worker.module.js';
 
 /**
  * The composition root. The mode decides which modules exist at all: a
@@ -31,8 +33,8 @@ export class AppModule {
       HealthModule,
       ...(config.metrics ? [MetricsModule] : []),
     ];
-    const api = config.mode === 'worker' ? [] : [AuthModule, DocumentsHttpModule];
-    const worker = config.mode === 'api' ? [] : [ProcessingModule];
+    const api = config.mode === 'worker' ? [] : [AuthModule, DocumentsHttpModule, WebhooksHttpModule];
+    const worker = config.mode === 'api' ? [] : [ProcessingModule, ...(config.webhooks ? [WebhooksWorkerModule] : [])];
     return { module: AppModule, imports: [...core, ...api, ...worker] };
   }
 }
