@@ -28,7 +28,7 @@ export const jobOptionsSchema = z.object({
   /** Fields to extract: a built-in schema's name or a custom schema as JSON text, see `parseSchema`. */
   schema: z.string().optional(),
   /** Where this job's webhooks go; checked (scheme, length, public address) at upload and at each delivery. */
-  callbackUrl: z.string().max(2048).optional(),
+  callbackUrl: z.string().optional(),
   /**
    * Which webhook events `callbackUrl` receives, comma-separated in the form;
    * default the four final ones (`job.page_completed` only when listed).
