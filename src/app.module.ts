@@ -13,6 +13,8 @@ import { ProcessingModule } from './modules/processing/processing.module.js';
 import { RetentionModule } from './modules/retention/retention.module.js';
 import { loggerOptions } from './infra/logging/logger-options.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { WebhooksHttpModule } from './modules/webhooks/http/webhooks-http.module.js';
+import { WebhooksWorkerModule } from './modules/webhooks/webhooks-worker.module.js';
 
 /**
  * The composition root. The mode decides which modules exist at all: a
@@ -32,8 +34,8 @@ export class AppModule {
       HealthModule,
       ...(config.metrics ? [MetricsModule] : []),
     ];
-    const api = config.mode === 'worker' ? [] : [AuthModule, DocumentsHttpModule];
-    const worker = config.mode === 'api' ? [] : [ProcessingModule, RetentionModule];
+    const api = config.mode === 'worker' ? [] : [AuthModule, DocumentsHttpModule, WebhooksHttpModule];
+    const worker = config.mode === 'api' ? [] : [ProcessingModule, RetentionModule, ...(config.webhooks ? [WebhooksWorkerModule] : [])];
     return { module: AppModule, imports: [...core, ...api, ...worker] };
   }
 }

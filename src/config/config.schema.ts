@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseWebhookEvents, WEBHOOK_EVENTS } from '../common/webhook-events.js';
 
 /** The process roles one build can take; see ARCHITECTURE.md. */
 export const MODES = ['api', 'worker', 'all'] as const;
@@ -13,7 +14,7 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
  * contents are the value), are redacted from logs, and are never echoed in
  * validation errors (no value is, but these especially).
  */
-export const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'JOB_SECRETS_KEY', 'LLM_API_KEY', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const;
+export const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'JOB_SECRETS_KEY', 'LLM_API_KEY', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'WEBHOOK_SECRET'] as const;
 
 /** Keys that may also be given as `NAME_FILE`: the secrets, and the token public key. */
 export const FILE_KEYS = [...SECRET_KEYS, 'JWT_PUBLIC_KEY'] as const;
@@ -130,6 +131,19 @@ export const envSchema = z.object({
   LLM_TIMEOUT_MS: positiveInt.default(30_000),
   LLM_MAX_INPUT_CHARS: positiveInt.default(24_000),
 
+  // Webhooks: on when WEBHOOK_SECRET is set. WEBHOOK_URL receives every job's events (WEBHOOK_EVENTS).
+  WEBHOOK_URL: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  WEBHOOK_SECRET: z
+    .string()
+    .refine(isWebhookSecret, 'must be whsec_ followed by 24 to 64 random bytes in base64, e.g. whsec_$(openssl rand -base64 32)')
+    .optional(),
+  WEBHOOK_EVENTS: z.preprocess(parseWebhookEvents, z.array(z.enum(WEBHOOK_EVENTS)).min(1)).optional(),
+  WEBHOOK_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),
+  WEBHOOK_ATTEMPTS: positiveInt.max(25).default(8),
+  WEBHOOK_BACKOFF_MS: positiveInt.default(10_000),
+  WEBHOOK_CONCURRENCY: positiveInt.max(200).default(10),
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+
   ENABLE_METRICS: bool.default(false),
   ENABLE_SWAGGER: bool.default(false),
 }).superRefine((env, ctx) => {
@@ -162,9 +176,21 @@ export const envSchema = z.object({
   if (env.LLM_BASE_URL && !env.LLM_MODEL) {
     ctx.addIssue({ code: 'custom', path: ['LLM_MODEL'], message: 'is required with LLM_BASE_URL' });
   }
+  // Unsigned webhooks cannot be told from forged ones: no webhook without a secret.
+  if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
+    ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET'], message: 'is required with WEBHOOK_URL: webhooks are always signed' });
+  }
   if (env.SERVICE_ENV === 'prod' && env.JWT_JWKS_URL?.startsWith('http:')) {
     ctx.addIssue({ code: 'custom', path: ['JWT_JWKS_URL'], message: 'must be https in prod' });
   }
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+/** The Standard Webhooks secret format: `whsec_` and the key's bytes (24 to 64) in base64. */
+function isWebhookSecret(value: string): boolean {
+  const body = value.startsWith('whsec_') ? value.slice('whsec_'.length) : '';
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) return false;
+  const bytes = Buffer.from(body, 'base64').length;
+  return bytes >= 24 && bytes <= 64;
+}

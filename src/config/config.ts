@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { envSchema, FILE_KEYS, type Env, type Mode } from './config.schema.js';
+import { DEFAULT_WEBHOOK_EVENTS, type WebhookEvent } from '../common/webhook-events.js';
 
 /** The typed, frozen configuration every part of the service reads. */
 export interface AppConfig {
@@ -84,6 +85,28 @@ export interface AppConfig {
   llm?: { baseUrl: string; apiKey?: string; model: string; timeoutMs: number; maxInputChars: number };
   /** How long one extraction's local rules may take (an LLM's completions get their own timeout on top); default 60 s. */
   extractionTimeoutMs: number;
+  /**
+   * Signed webhooks; absent (no `WEBHOOK_SECRET`): off, and an upload naming a
+   * `callbackUrl` is refused.
+   */
+  webhooks?: {
+    /** `whsec_…`; the HMAC key is its base64 part. Never logged. */
+    secret: string;
+    /** The operator's endpoint for every job's events (trusted: no address check). */
+    url?: string;
+    /** What `url` receives; default the four final events. */
+    events: readonly WebhookEvent[];
+    /** One attempt's limit, connect to last byte read; default 10 s. */
+    timeoutMs: number;
+    /** Attempts per delivery sequence; default 8. */
+    attempts: number;
+    /** First retry's delay, doubled each time, with jitter; default 10 s. */
+    backoffMs: number;
+    /** Deliveries in flight per worker; default 10. */
+    concurrency: number;
+    /** Allow callback URLs on loopback, private and other non-public addresses; default false. */
+    allowPrivate: boolean;
+  };
   /** Serve Prometheus metrics on `/metrics` (the API's port, or a worker's health port). */
   metrics: boolean;
   /** Serve the OpenAPI document on `/docs/json` and its UI on `/docs` (API modes). */
@@ -220,6 +243,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       ? { baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL!, timeoutMs: e.LLM_TIMEOUT_MS, maxInputChars: e.LLM_MAX_INPUT_CHARS }
       : undefined,
     extractionTimeoutMs: e.EXTRACTION_TIMEOUT_MS,
+    webhooks: e.WEBHOOK_SECRET
+      ? {
+          secret: e.WEBHOOK_SECRET,
+          url: e.WEBHOOK_URL,
+          events: e.WEBHOOK_EVENTS ?? DEFAULT_WEBHOOK_EVENTS,
+          timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+          attempts: e.WEBHOOK_ATTEMPTS,
+          backoffMs: e.WEBHOOK_BACKOFF_MS,
+          concurrency: e.WEBHOOK_CONCURRENCY,
+          allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+        }
+      : undefined,
     metrics: e.ENABLE_METRICS,
     swagger: e.ENABLE_SWAGGER,
     quotas: {

@@ -79,11 +79,35 @@ const schemaSummary = z.object({
   jsonSchema: z.record(z.string(), z.unknown()),
 });
 
+const webhookAttempt = z.object({
+  number: z.number().int(),
+  sequence: z.number().int(),
+  at: z.iso.datetime(),
+  statusCode: z.number().int().nullable(),
+  error: z.string().nullable(),
+  durationMs: z.number().int(),
+  responseBody: z.string().nullable().describe('The start of the answer, at most 1 KB'),
+});
+const webhookDelivery = z.object({
+  id: z.uuid().describe('Also the `webhook-id` header of every attempt'),
+  event: z.string(),
+  seq: z.number().int(),
+  target: z.enum(['callback', 'global']),
+  url: z.string().nullable().describe("The job's callbackUrl; null for the operator's WEBHOOK_URL"),
+  status: z.enum(['pending', 'delivered', 'failed']),
+  sequence: z.number().int().describe('1, then +1 per redelivery'),
+  createdAt: z.iso.datetime(),
+  deliveredAt: z.iso.datetime().nullable(),
+  attempts: z.array(webhookAttempt),
+});
+
 export const schemas = {
   Job: job,
   JobList: z.object({ items: z.array(job), nextCursor: z.string().nullable() }),
   JobResults: z.object({ id: z.uuid(), status, text: z.string(), fields: extraction.nullable(), pages: z.array(page) }),
   Extraction: extraction,
+  WebhookDelivery: webhookDelivery,
+  WebhookDeliveryList: z.object({ items: z.array(webhookDelivery), nextCursor: z.string().nullable() }),
   SchemaList: z.object({ items: z.array(schemaSummary) }),
   QueueState: z.object({ queue: z.record(z.string(), z.number()), jobs: z.record(z.string(), z.number()) }),
   Health: z.object({ status: z.string() }).catchall(z.unknown()),

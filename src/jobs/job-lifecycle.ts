@@ -8,12 +8,14 @@ import { JobEventType, TERMINAL_EVENTS } from './job-event.js';
 import { JobStateRepository, type JobPage, type Transition } from './job-state.repository.js';
 import type { Job, NewJob } from './jobs.repository.js';
 
-/** What the lifecycle tells its listeners (metrics), after the transition is committed. */
+/** What the lifecycle tells its listeners (metrics, webhooks), after the transition is committed. */
 export interface LifecycleEvents {
   /** A worker took the job (`RUNNING`), its attempt counted. */
   started: [job: Job];
-  /** The job reached a terminal status: the terminal event's type. */
-  finished: [type: string];
+  /** A page of the job was checkpointed (its `page.completed` event committed). */
+  pageCompleted: [jobId: string];
+  /** The job reached a terminal status: which job, and the terminal event's type. */
+  finished: [event: { jobId: string; type: string }];
 }
 
 /**
@@ -67,7 +69,9 @@ export class JobLifecycle {
   /** Checkpoints a page and emits `page.completed`; false when the job stopped running. */
   async completePage(id: string, page: PageOutcome): Promise<boolean> {
     const event = await this.state.recordPage(id, page);
-    return this.published(id, event, JobEventType.PAGE_COMPLETED);
+    const applied = await this.published(id, event, JobEventType.PAGE_COMPLETED);
+    if (applied) this.events.emit('pageCompleted', id);
+    return applied;
   }
 
   /**
@@ -172,7 +176,7 @@ export class JobLifecycle {
   private async apply(id: string, transition: Transition): Promise<boolean> {
     const event = await this.state.transition(id, transition);
     const applied = await this.published(id, event, transition.event.type);
-    if (applied && TERMINAL_EVENTS.has(transition.event.type)) this.events.emit('finished', transition.event.type);
+    if (applied && TERMINAL_EVENTS.has(transition.event.type)) this.events.emit('finished', { jobId: id, type: transition.event.type });
     return applied;
   }
 

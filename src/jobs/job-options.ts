@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DocumentError, ErrorCode } from '../common/app-error.js';
+import { parseWebhookEvents, WEBHOOK_EVENTS } from '../common/webhook-events.js';
 
 /** Longest `pages` value accepted; a page list longer than this is not a typo. */
 const MAX_RANGES_LENGTH = 200;
@@ -26,6 +27,16 @@ export const jobOptionsSchema = z.object({
   ocr: z.enum(['auto', 'force']).default('auto'),
   /** Fields to extract: a built-in schema's name or a custom schema as JSON text, see `parseSchema`. */
   schema: z.string().optional(),
+  /** Where this job's webhooks go; checked (scheme, length, public address) at upload and at each delivery. */
+  callbackUrl: z.string().optional(),
+  /**
+   * Which webhook events `callbackUrl` receives, comma-separated in the form;
+   * default the four final ones (`job.page_completed` only when listed).
+   */
+  callbackEvents: z.preprocess(parseWebhookEvents, z.array(z.enum(WEBHOOK_EVENTS)).min(1)).optional(),
+}).refine((options) => !options.callbackEvents || options.callbackUrl, {
+  message: 'callbackEvents needs a callbackUrl',
+  path: ['callbackEvents'],
 });
 export type JobOptions = z.infer<typeof jobOptionsSchema>;
 

@@ -15,7 +15,7 @@ const ENQUEUE_TIMEOUT_MS = 5_000;
 const SETTLE_TIMEOUT_MS = 5_000;
 
 /** Queue entries that a worker will still pick up or is running. */
-const IN_FLIGHT = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+export const IN_FLIGHT = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
 /** Puts document jobs on the `ocr` queue, and tells whether one is still there. */
 @Injectable()
@@ -27,7 +27,7 @@ export class OcrJobProducer {
       jobIds.map((jobId) => ({
         name: JobName.OCR_DOCUMENT,
         data: { v: 1, jobId } satisfies OcrJobPayload,
-        opts: { ...jobOptions(JobName.OCR_DOCUMENT, this.config.queue), jobId: ocrQueueJobId(jobId) },
+        opts: { ...jobOptions(JobName.OCR_DOCUMENT, this.config), jobId: ocrQueueJobId(jobId) },
       })),
     ),
   );

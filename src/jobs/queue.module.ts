@@ -15,7 +15,7 @@ import { QueueConnection } from '../infra/redis/queue-connection.js';
         connection: connection.client,
       }),
     }),
-    BullModule.registerQueue({ name: QueueName.OCR }),
+    BullModule.registerQueue({ name: QueueName.OCR }, { name: QueueName.WEBHOOK }),
   ],
   exports: [BullModule],
 })

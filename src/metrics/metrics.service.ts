@@ -83,8 +83,39 @@ export class MetricsService implements OnModuleInit {
     registers: [this.registry],
   });
 
+  private readonly webhookCreatedTotal = new Counter({
+    name: `${PREFIX}webhook_deliveries_created_total`,
+    help: 'Webhook deliveries created (one per job event and url), by event.',
+    labelNames: ['event'],
+    registers: [this.registry],
+  });
+
+  private readonly webhookDeliveries = new Counter({
+    name: `${PREFIX}webhook_deliveries_total`,
+    help: 'Webhook deliveries that ended, by event and outcome: delivered (a 2xx) or failed (attempts used up, or a non-public address).',
+    labelNames: ['event', 'outcome'],
+    registers: [this.registry],
+  });
+
+  private readonly webhookAttempts = new Histogram({
+    name: `${PREFIX}webhook_attempt_duration_seconds`,
+    help: 'Webhook HTTP attempts by result (success, http_error, network_error, timeout, forbidden), until the answer or the failure.',
+    labelNames: ['result'],
+    // WEBHOOK_TIMEOUT_MS defaults to 10 s.
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  private readonly webhookSweeps = new Counter({
+    name: `${PREFIX}webhook_outbox_recovered_total`,
+    help: 'Webhook deliveries the sweep had to catch up on: created (a push was lost, e.g. a worker died) or requeued (Redis lost the entry).',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+
   constructor(
     @InjectQueue(QueueName.OCR) queue: Queue,
+    @InjectQueue(QueueName.WEBHOOK) webhookQueue: Queue,
     private readonly adapterHost: HttpAdapterHost,
     private readonly lifecycle: JobLifecycle,
   ) {
@@ -100,6 +131,19 @@ export class MetricsService implements OnModuleInit {
         for (const state of QUEUE_STATES) depth.set({ state }, counts[state] ?? 0);
       },
     });
+    const webhookDepth = new Gauge({
+      name: `${PREFIX}webhook_queue_jobs`,
+      help: 'Entries on the webhook queue by state (waiting, active, delayed: retries in backoff, failed), read at each scrape.',
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect: async () => {
+        webhookDepth.reset();
+        const read = webhookQueue.getJobCounts(...QUEUE_STATES).catch(() => undefined);
+        const counts = await withTimeout(read, QUEUE_READ_TIMEOUT_MS, () => undefined);
+        if (!counts) return;
+        for (const state of QUEUE_STATES) webhookDepth.set({ state }, counts[state] ?? 0);
+      },
+    });
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
   }
 
@@ -107,7 +151,7 @@ export class MetricsService implements OnModuleInit {
   onModuleInit(): void {
     onAnswered(this.adapterHost.httpAdapter.getInstance(), (answered) => this.requestAnswered(answered));
     this.lifecycle.events.on('started', (job) => this.jobStarted(job));
-    this.lifecycle.events.on('finished', (type) => this.jobFinished(type));
+    this.lifecycle.events.on('finished', ({ type }) => this.jobFinished(type));
   }
 
   /** The exposition text for a scrape. */
@@ -135,6 +179,24 @@ export class MetricsService implements OnModuleInit {
     for (const [stage, ms] of Object.entries({ ...outcome.timings, save: saveMs })) this.stages.observe({ stage }, ms / 1000);
     const source = outcome.status === 'SUCCEEDED' ? outcome.source : 'none';
     this.pages.inc({ source, status: outcome.status.toLowerCase() });
+  }
+
+  webhookCreated(event: string): void {
+    this.webhookCreatedTotal.inc({ event });
+  }
+
+  webhookAttempt(result: string, ms: number): void {
+    this.webhookAttempts.observe({ result }, ms / 1000);
+  }
+
+  webhookFinished(event: string, outcome: 'delivered' | 'failed'): void {
+    this.webhookDeliveries.inc({ event, outcome });
+  }
+
+  /** What a sweep caught up on; non-zero means pushes or queue entries were lost. */
+  webhookSwept({ created, requeued }: { created: number; requeued: number }): void {
+    this.webhookSweeps.inc({ kind: 'created' }, created);
+    this.webhookSweeps.inc({ kind: 'requeued' }, requeued);
   }
 
   engineRecycled(pool: 'text' | 'orientation', reason: RecycleReason): void {

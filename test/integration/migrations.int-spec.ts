@@ -29,6 +29,8 @@ describe('prisma/migrations', () => {
         'job_results',
         'jobs',
         'owner_unfinished_jobs',
+        'webhook_attempts',
+        'webhook_deliveries',
       ]);
     } finally {
       await env.cleanup();

@@ -25,6 +25,5 @@ CREATE INDEX "idempotency_keys_job_id_idx" ON "idempotency_keys"("job_id");
 -- AddForeignKey
 ALTER TABLE "idempotency_keys" ADD CONSTRAINT "idempotency_keys_job_id_fkey" FOREIGN KEY ("job_id") REFERENCES "jobs"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
--- JOB_RETENTION_DAYS: the purge reads finished jobs oldest first.
--- CreateIndex
-CREATE INDEX "jobs_finished_at_idx" ON "jobs"("finished_at");
+-- JOB_RETENTION_DAYS: the purge reads finished jobs oldest first, by the index
+-- on jobs(finished_at) that 20261206100000_webhooks made for the outbox sweep.

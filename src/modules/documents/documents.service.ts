@@ -21,6 +21,7 @@ import { OcrJobProducer } from '../../jobs/ocr-job.producer.js';
 import { originalKey as originalKeyOf } from '../../jobs/job-files.js';
 import { JobRemover } from '../../jobs/job-remover.js';
 import { IdempotencyKeysRepository } from '../../jobs/idempotency-keys.repository.js';
+import { checkCallbackUrl } from '../../infra/outbound/callback-url.js';
 
 export interface Upload {
   data: Buffer;
@@ -46,7 +47,14 @@ const passwordField = fieldText().min(1).max(MAX_PASSWORD_LENGTH);
 
 /** Form fields a job accepts besides the file. */
 const uploadFields = z
-  .object({ pages: fieldText(), ocr: fieldText(), schema: fieldText(), password: passwordField })
+  .object({
+    pages: fieldText(),
+    ocr: fieldText(),
+    schema: fieldText(),
+    password: passwordField,
+    callbackUrl: fieldText(),
+    callbackEvents: fieldText().max(200),
+  })
   .partial()
   .strict();
 
@@ -87,6 +95,7 @@ export class DocumentsService {
     if (!options.success) throw validationFailed('Invalid form fields', options.error);
     // Checked here, before anything is stored; the worker parses it again.
     if (options.data.schema !== undefined) parseSchema(options.data.schema);
+    if (options.data.callbackUrl !== undefined) options.data.callbackUrl = await this.callbackUrl(options.data.callbackUrl);
     // PDFs are opened in the worker, in a thread of their own; images are checked here.
     const mediaType = isPdf(upload.data) ? PDF : (await inspectImage(upload.data, this.config.limits.image)).mediaType;
     // The pages quota was checked by the guard (`@QueuesPages`), with the request quota.
@@ -163,6 +172,13 @@ export class DocumentsService {
       });
       throw error;
     }
+  }
+
+  /** A job's own webhook endpoint, refused unless webhooks are on and it is a public http(s) URL. */
+  private async callbackUrl(url: string): Promise<string> {
+    const { webhooks } = this.config;
+    if (!webhooks) throw new AppError(ErrorCode.WEBHOOKS_DISABLED, 'Webhooks are not enabled on this service (no WEBHOOK_SECRET)');
+    return checkCallbackUrl(url, { allowPrivate: webhooks.allowPrivate });
   }
 
   async get(ownerId: string | undefined, id: string): Promise<JobView> {

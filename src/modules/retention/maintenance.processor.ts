@@ -34,7 +34,7 @@ export class MaintenanceProcessor extends WorkerHost implements OnApplicationBoo
       await this.queue.upsertJobScheduler(
         MAINTENANCE_SCHEDULER_ID,
         { every: this.config.retention.intervalMs },
-        { name: JobName.MAINTENANCE, data: { v: 1 } satisfies MaintenancePayload, opts: jobOptions(JobName.MAINTENANCE, this.config.queue) },
+        { name: JobName.MAINTENANCE, data: { v: 1 } satisfies MaintenancePayload, opts: jobOptions(JobName.MAINTENANCE, this.config) },
       );
     } catch (error) {
       this.logger.warn({ err: error }, 'scheduling the maintenance job failed; another worker, or this one restarted, schedules it');

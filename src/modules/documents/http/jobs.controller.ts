@@ -37,6 +37,17 @@ const uploadBody = {
     ocr: { type: 'string', enum: ['auto', 'force'], default: 'auto' },
     password: { type: 'string', description: "An encrypted PDF's password" },
     schema: { type: 'string', description: 'Fields to extract: a built-in schema (`receipt`, `invoice`; see `GET /schemas`) or a custom schema as JSON' },
+    callbackUrl: {
+      type: 'string',
+      format: 'uri',
+      maxLength: 2048,
+      description: 'http(s) URL that receives signed webhooks for this job (public addresses only; 400 CALLBACK_URL_INVALID / CALLBACK_URL_FORBIDDEN)',
+    },
+    callbackEvents: {
+      type: 'string',
+      description:
+        'Comma-separated webhook events for callbackUrl: job.succeeded, job.partial, job.failed, job.cancelled, job.page_completed. Default: the first four',
+    },
   },
 };
 
