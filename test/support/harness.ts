@@ -36,6 +36,9 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
   const queuePrefix = `test-${name}-${suffix}`;
   const artifactPath = await mkdtemp(join(tmpdir(), `ocrflow-${name}-`));
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  // pool.end() resolves before its clients have closed; the forced DROP DATABASE in cleanup
+  // may end one first, and the pool re-emits that as 'error', uncaught without a listener.
+  pool.on('error', () => undefined);
   const env = {
     SERVICE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',

@@ -32,6 +32,12 @@ export class WebhookSweeper implements OnApplicationBootstrap, BeforeApplication
   private readonly logger = new Logger(WebhookSweeper.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
+  /**
+   * Jobs finished before this were all looked at. The first sweep looks back
+   * {@link LOOKBACK_MS}; later ones only at what finished since (with a grace
+   * period's overlap), so a sweep every few seconds reads a few rows, not a week's.
+   */
+  private sweptUntil?: Date;
 
   constructor(
     private readonly repository: WebhooksRepository,
@@ -61,8 +67,11 @@ export class WebhookSweeper implements OnApplicationBootstrap, BeforeApplication
     const report: SweepReport = { created: 0, requeued: 0 };
     const before = new Date(now - this.config.reconcile.graceMs);
     const globalStatuses = this.config.webhooks?.url ? this.config.webhooks.events.map((event) => event.replace(/^job\./, '')) : [];
-    const jobs = await this.repository.finishedWithoutDelivery({ since: new Date(now - LOOKBACK_MS), before, globalStatuses, limit: BATCH });
+    const since = this.sweptUntil ? new Date(this.sweptUntil.getTime() - this.config.reconcile.graceMs) : new Date(now - LOOKBACK_MS);
+    const jobs = await this.repository.finishedWithoutDelivery({ since, before, globalStatuses, limit: BATCH });
     for (const jobId of jobs) report.created += await this.outbox.sync(jobId);
+    // A full batch may have left some: the next sweep starts from the same point.
+    if (jobs.length < BATCH) this.sweptUntil = before;
     for (const delivery of await this.repository.stalePending(before, BATCH)) {
       if (await this.producer.ensureQueued(delivery)) report.requeued += 1;
     }
