@@ -1,0 +1,118 @@
+import { ApiClient } from '../support/client.js';
+import { scannedPdf, textPdf } from '../support/documents.js';
+import { token } from '../support/harness.js';
+import { textImage } from '../support/images.js';
+
+export type DocumentKind = 'image' | 'text-pdf' | 'scanned-pdf';
+
+/** One document to submit; `tag` is printed on every page so a result can be told apart from another job's. */
+export interface Planned {
+  tag: string;
+  kind: DocumentKind;
+  pages: number;
+  tenant: string;
+  fileName: string;
+  data: Buffer;
+}
+
+/** What an upload got back. */
+export interface Submission extends Omit<Planned, 'data'> {
+  /** The API process it went through. */
+  via: string;
+  /** HTTP status; 0 when the request itself failed (connection reset). */
+  status: number;
+  /** The job id when accepted (202). */
+  id?: string;
+  /** The error code of a refusal. */
+  code?: string;
+}
+
+/** A small deterministic PRNG (mulberry32), so a failing run can be replayed with its seed. */
+export function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/**
+ * `count` documents, mixed: half small one-line images, a third born-digital
+ * PDFs of 2-4 pages (text layer, no OCR), the rest scanned PDFs of 2-3 pages
+ * (rasterised and OCR'd: the slow ones, and the ones a kill interrupts mid-page).
+ * Kept small, so that two workers on two shared cores get through a few hundred
+ * in about a minute and a half.
+ */
+export async function planDocuments(count: number, tenants: string[], rand: () => number): Promise<Planned[]> {
+  const planned: Planned[] = [];
+  for (let i = 0; i < count; i++) {
+    const tag = `CHAOS${String(i).padStart(4, '0')}`;
+    const tenant = tenants[i % tenants.length]!;
+    const roll = rand();
+    if (roll < 0.5) {
+      planned.push({ tag, kind: 'image', pages: 1, tenant, fileName: `${tag}.png`, data: await textImage([`Receipt ${tag}`], { width: 560 }) });
+    } else if (roll < 0.83) {
+      const pages = 2 + Math.floor(rand() * 3);
+      const lines = Array.from({ length: pages }, (_, p) => [`Statement ${tag} page ${p + 1}`, `Balance ${p * 17}.00`]);
+      planned.push({ tag, kind: 'text-pdf', pages, tenant, fileName: `${tag}.pdf`, data: await textPdf(lines, { width: 300, height: 200 }) });
+    } else {
+      const pages = 2 + Math.floor(rand() * 2);
+      const lines = Array.from({ length: pages }, (_, p) => [`Scan ${tag} page ${p + 1}`]);
+      planned.push({ tag, kind: 'scanned-pdf', pages, tenant, fileName: `${tag}.pdf`, data: await scannedPdf(lines, { width: 300, height: 200 }) });
+    }
+  }
+  return planned;
+}
+
+/** Bearer-authenticated clients: one per (API process, tenant). */
+export async function clientsFor(baseUrls: Record<string, string>, tenants: string[]): Promise<Map<string, ApiClient>> {
+  const clients = new Map<string, ApiClient>();
+  for (const [name, url] of Object.entries(baseUrls)) {
+    for (const tenant of tenants) clients.set(`${name}/${tenant}`, new ApiClient(url).as(await token(tenant)));
+  }
+  return clients;
+}
+
+/**
+ * Uploads the documents spread evenly over `spreadMs`, alternating between the
+ * API processes, at most `parallel` requests at once, as independent clients
+ * would. A refusal or a failed request is recorded, not retried: the service
+ * has no idempotency key yet, so a retry could make a second job.
+ */
+export async function submitAll(
+  planned: Planned[],
+  apis: string[],
+  clients: Map<string, ApiClient>,
+  { spreadMs, parallel, onAccepted }: { spreadMs: number; parallel: number; onAccepted: (s: Submission) => void },
+): Promise<Submission[]> {
+  const started = Date.now();
+  const results: Submission[] = [];
+  const inFlight = new Set<Promise<void>>();
+  for (const [i, { data, ...doc }] of planned.entries()) {
+    const due = started + (i * spreadMs) / planned.length;
+    if (Date.now() < due) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+    while (inFlight.size >= parallel) await Promise.race(inFlight);
+    const via = apis[i % apis.length]!;
+    const request = (async () => {
+      const submission: Submission = { ...doc, via, status: 0 };
+      try {
+        const res = await clients.get(`${via}/${doc.tenant}`)!.upload(data, { fileName: doc.fileName });
+        const body = (await res.json()) as { id?: string; code?: string };
+        submission.status = res.status;
+        if (res.status === 202) submission.id = body.id;
+        else submission.code = body.code;
+      } catch (error) {
+        submission.code = `request failed: ${(error as Error).message}`;
+      }
+      results.push(submission);
+      if (submission.id) onAccepted(submission);
+    })();
+    inFlight.add(request);
+    void request.finally(() => inFlight.delete(request));
+  }
+  await Promise.all(inFlight);
+  return results;
+}
