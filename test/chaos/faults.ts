@@ -31,15 +31,18 @@ export interface Fault {
   name: string;
   /** Milliseconds after the load began. */
   at: number;
+  /** Something to wait for as well (the last uploads). */
+  after?: Promise<unknown>;
   run: () => Promise<string>;
 }
 
-/** Runs the faults in order, each at its time (or as soon as the previous one ended). */
+/** Runs the faults in order, each at its time (or as soon as the previous one ended and its `after` settled). */
 export async function runFaults(faults: Fault[], loadStartedAt: number, observer: Observer): Promise<FaultRecord[]> {
   const records: FaultRecord[] = [];
   for (const fault of faults) {
     const wait = loadStartedAt + fault.at - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    await fault.after;
     const unfinishedAtStart = await observer.unfinished();
     const startedAt = Date.now();
     const detail = await fault.run();
@@ -48,14 +51,29 @@ export async function runFaults(faults: Fault[], loadStartedAt: number, observer
   return records;
 }
 
-/** A worker dies (SIGKILL: a crash, an OOM kill) and its orchestrator starts it again. */
-export function workerKilled(slot: ServiceSlot, observer: Observer): () => Promise<string> {
+/**
+ * A worker dies (SIGKILL: a crash, an OOM kill) and its orchestrator starts it
+ * again. The kill waits (up to 15 s) for the worker to be inside a document of
+ * several pages, some recognised and some not, so that the checkpoint and the
+ * redelivery are what recovers it.
+ */
+export function workerKilled(slot: ServiceSlot, observer: Observer, accepted: () => Submission[]): () => Promise<string> {
   return async () => {
+    const midDocument = () => {
+      const pages = new Map(accepted().map((s) => [s.id, s.pages]));
+      const lines = slot.logLines().filter(({ line }) => line.msg === 'page recognized' || line.msg === 'document processed');
+      const last = lines.at(-1)?.line;
+      const inside = last?.msg === 'page recognized' && last.page < (pages.get(last.jobId) ?? 0);
+      return inside ? `${last.jobId} after page ${last.page} of ${pages.get(last.jobId)}` : undefined;
+    };
+    const deadline = Date.now() + 15_000;
+    while (!midDocument() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const where = midDocument() ?? 'not mid-document';
     const running = (await observer.statusCounts()).RUNNING ?? 0;
     await slot.kill();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await slot.start();
-    return `${slot.name} SIGKILLed with ${running} jobs RUNNING in the database, restarted`;
+    return `${slot.name} SIGKILLed (${where}; ${running} jobs RUNNING), restarted`;
   };
 }
 
@@ -114,9 +132,11 @@ export function databaseConnectionsKilled(serverUrl: string, database: string): 
 }
 
 /**
- * Clients cancel about `share` of the accepted jobs at once, through both APIs:
- * every job running now (up to half the storm) and queued ones picked at
- * random for the rest, so both paths of cancel are taken under load.
+ * Clients cancel about `count` of the accepted jobs at once, through both APIs:
+ * every job a worker is busy with now (up to half the storm) and queued ones
+ * picked at random for the rest, so both paths of cancel are taken under load.
+ * A job left RUNNING by a dead worker is not picked: cancelling it would hide
+ * whether the service itself recovers it.
  */
 export function cancelStorm(
   accepted: () => Submission[],
@@ -126,10 +146,10 @@ export function cancelStorm(
 ): () => Promise<string> {
   return async () => {
     const statuses = await observer.statuses();
-    const candidates = accepted().filter((s) => statuses.get(s.id!) !== undefined);
-    const byStatus = (status: string) => candidates.filter((s) => statuses.get(s.id!) === status).sort(() => rand() - 0.5);
-    const running = byStatus('RUNNING').slice(0, Math.ceil(count / 2));
-    const queued = byStatus('QUEUED').slice(0, count - running.length);
+    const progressing = await observer.progressing(5_000);
+    const shuffled = accepted().filter((s) => statuses.has(s.id!)).sort(() => rand() - 0.5);
+    const running = shuffled.filter((s) => progressing.has(s.id!)).slice(0, Math.ceil(count / 2));
+    const queued = shuffled.filter((s) => statuses.get(s.id!) === 'QUEUED').slice(0, count - running.length);
     const targets = [...running, ...queued];
     await Promise.all(
       targets.map(async (s) => {

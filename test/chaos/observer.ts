@@ -43,6 +43,14 @@ export class Observer {
     return new Map(rows.map((row) => [row.id, row.status]));
   }
 
+  /** Running jobs whose row moved (a page stored, the start) in the last `ms`: work in progress, not a lost worker's. */
+  async progressing(ms: number): Promise<Set<string>> {
+    const rows = await this.query<{ id: string }>(
+      `SELECT id::text FROM jobs WHERE status = 'RUNNING' AND updated_at > now() - make_interval(secs => ${ms / 1000})`,
+    );
+    return new Set(rows.map((row) => row.id));
+  }
+
   async statusCounts(): Promise<Record<string, number>> {
     const rows = await this.query<{ status: string; n: number }>('SELECT status::text, count(*)::int AS n FROM jobs GROUP BY status');
     return Object.fromEntries(rows.map((row) => [row.status, row.n]));
