@@ -140,6 +140,7 @@ describe('chaos: two APIs and two workers under load, faults mixed', () => {
       cancels,
       workerLogs: workers.flatMap((worker) => worker.logLines()),
       endings: new Map(workers.flatMap((worker) => [...worker.endings()])),
+      unexpectedExits: [...apis, ...workers].flatMap((slot) => slot.unexpectedExits()),
     });
     const extra = (await Promise.all(probes.map((probe) => probe.rows(jobs)))).flat();
     console.log(`${table(t, extra)}\n  seed ${seed} (CHAOS_SEED), ${JOBS} jobs (CHAOS_JOBS)`);
@@ -149,6 +150,7 @@ describe('chaos: two APIs and two workers under load, faults mixed', () => {
     // The run must have been a real one: most uploads accepted, every fault hitting live work.
     expect(t.accepted.length).toBeGreaterThan(JOBS * 0.8);
     expect(t.final.CANCELLED ?? 0).toBeGreaterThan(0);
+    expect(t.unexpectedExits).toEqual([]);
     expect(t.lost).toEqual([]);
     expect(t.unacknowledged).toEqual([]);
     expect(t.finishedTwice).toEqual([]);

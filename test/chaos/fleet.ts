@@ -9,6 +9,17 @@ export interface LogLine {
   line: Record<string, any>;
 }
 
+/** One start of a slot's process. */
+interface Run {
+  name: string;
+  stdout: string[];
+  output: () => string;
+  /** The signal the suite sent it, as a fault. */
+  signal?: string;
+  /** How it ended when nobody here stopped it. */
+  exit?: string;
+}
+
 /**
  * A slot for one service process of the built app (`api-a`, `worker-b`…) that
  * can be killed and started again on the same port, like a container that its
@@ -17,7 +28,8 @@ export interface LogLine {
  */
 export class ServiceSlot {
   private child?: ChildProcess & { output: () => string };
-  private readonly runs: { name: string; stdout: string[]; output: () => string; signal?: string }[] = [];
+  private readonly runs: Run[] = [];
+  private stopping = false;
 
   private constructor(
     readonly name: string,
@@ -38,8 +50,11 @@ export class ServiceSlot {
   async start(): Promise<void> {
     const portKey = this.mode === 'api' ? 'PORT' : 'WORKER_PORT';
     const child = startService({ ...this.env, MODE: this.mode, [portKey]: String(this.port) });
-    const run = { name: `${this.name}#${this.runs.length + 1}`, stdout: [] as string[], output: child.output };
+    const run: Run = { name: `${this.name}#${this.runs.length + 1}`, stdout: [], output: child.output };
     child.stdout?.on('data', (chunk: Buffer) => run.stdout.push(chunk.toString('utf8')));
+    child.once('exit', (code, signal) => {
+      if (!run.signal && !this.stopping) run.exit = `exited by itself: code ${code}, signal ${signal}`;
+    });
     this.runs.push(run);
     this.child = child;
     await eventually(async () => {
@@ -88,6 +103,11 @@ export class ServiceSlot {
     return new Map(this.runs.map((run) => [run.name, run.signal]));
   }
 
+  /** Starts that ended without the suite stopping them (a crash, or someone else's kill), by name. */
+  unexpectedExits(): string[] {
+    return this.runs.filter((run) => run.exit).map((run) => `${run.name} ${run.exit}`);
+  }
+
   /** Warnings and errors (pino levels 40 and up) of every start, for the report. */
   problems(): LogLine[] {
     return this.logLines().filter(({ line }) => Number(line.level) >= 40);
@@ -105,6 +125,7 @@ export class ServiceSlot {
 
   /** Stops the process at the end of the run (not a fault: its ending stays unmarked). */
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.child && this.alive) await stopService(this.child);
   }
 }

@@ -34,6 +34,8 @@ export interface RunRecord {
   workerLogs: LogLine[];
   /** How each worker process ended: `SIGKILL`, `SIGTERM`, or undefined (ran to the end). */
   endings: Map<string, string | undefined>;
+  /** Service processes that ended without the suite stopping them. */
+  unexpectedExits: string[];
 }
 
 export interface Tally {
@@ -59,8 +61,9 @@ export interface Tally {
   /** `jobId:page` recognised more than once (worker logs), by why. */
   recognisedAgain: { afterKill: string[]; afterTerm: string[]; other: string[] };
   cancelNotHonoured: string[];
+  unexpectedExits: string[];
   cancelAnswers: Record<string, number>;
-  /** Per fault: ms from its end to the last terminal state of the jobs unfinished as it began. */
+  /** Per fault: ms from its end to the last terminal state among the jobs unfinished as it began (of those that ended). */
   recovery: { fault: FaultRecord; ms?: number; stillUnfinished: number }[];
   /** Ms from the last fault's end to the last job's terminal state; undefined while any is unfinished. */
   drainMs?: number;
@@ -115,13 +118,14 @@ export function tally(run: RunRecord): Tally {
     pagesStoredTwice,
     wrongResult,
     recognisedAgain: recognisedAgain(run.workerLogs, run.endings),
+    unexpectedExits: run.unexpectedExits,
     cancelNotHonoured: [...cancelled].filter((id) => byId.get(id)?.status !== 'CANCELLED'),
     cancelAnswers: tallyBy(run.cancels, (c) => `${c.status} ${c.code ?? ''} (was ${c.before})`.replace('  ', ' ')),
     recovery: run.faults.map((fault) => {
       const ends = fault.unfinishedAtStart.map(finishedAt);
       const still = ends.filter((t) => t === undefined).length;
-      const last = Math.max(...ends.filter((t): t is number => t !== undefined));
-      return { fault, stillUnfinished: still, ms: still === 0 && ends.length > 0 ? last - fault.endedAt : undefined };
+      const ended = ends.filter((t): t is number => t !== undefined);
+      return { fault, stillUnfinished: still, ms: ended.length > 0 ? Math.max(...ended) - fault.endedAt : undefined };
     }),
     drainMs: unfinished.length === 0 && lastEnd !== undefined ? lastTerminal - lastEnd : undefined,
   };
@@ -168,6 +172,7 @@ export function table(t: Tally, extra: Row[] = []): string {
     { label: 'cancelled', value: t.final.CANCELLED ?? 0 },
     { label: 'cancel answers', value: entries(t.cancelAnswers) },
     { label: 'cancelled (200) but ended otherwise', value: list(t.cancelNotHonoured) },
+    { label: 'service processes that exited by themselves', value: list(t.unexpectedExits) },
     { label: 'lost (never terminal)', value: t.lost.length === 0 ? 0 : `${entries(t.lostBy)}; ${list(t.lost)}` },
     { label: 'job rows no client was given', value: list(t.unacknowledged) },
     { label: 'duplicated results (finished twice)', value: list(t.finishedTwice) },
@@ -181,7 +186,7 @@ export function table(t: Tally, extra: Row[] = []): string {
     ...t.recovery.map(({ fault, ms, stillUnfinished }) => ({
       label: `after ${fault.name}`,
       value: `${fault.detail}; ${fault.unfinishedAtStart.length} jobs unfinished as it began, ` +
-        (stillUnfinished > 0 ? `${stillUnfinished} still unfinished` : `the last terminal ${seconds(ms)} after its end`),
+        `the last terminal ${seconds(ms)} after its end` + (stillUnfinished > 0 ? `, ${stillUnfinished} never` : ''),
     })),
     { label: 'last fault end → last terminal state', value: seconds(t.drainMs) },
     ...extra,
