@@ -19,7 +19,7 @@ import {
 import { ServiceSlot } from './fleet.js';
 import { Observer } from './observer.js';
 import { table, tally, type Probe } from './tally.js';
-import { clientsFor, planDocuments, random, submitAll, type Submission } from './workload.js';
+import { clientsFor, planDocuments, pollJobs, random, submitAll, type Submission } from './workload.js';
 
 /** Documents submitted over the run; a tenth are cancelled. */
 const JOBS = Number(process.env.CHAOS_JOBS ?? 200);
@@ -107,6 +107,8 @@ describe('chaos: two APIs and two workers under load, faults mixed', () => {
       deadline: loadStartedAt + SUBMIT_DEADLINE_MS,
       onAccepted: (s) => accepted.push(s),
     });
+    const stopPolling = new AbortController();
+    const polling = pollJobs(() => accepted, clients, apis.map((api) => api.name), random(seed + 1), stopPolling.signal);
     const [workerA, workerB] = workers as [ServiceSlot, ServiceSlot];
     // A few seconds apart while uploads continue; the last waits for the last upload. The cancel
     // storm is not last: it would end jobs other faults left stuck, and hide that they were.
@@ -130,6 +132,8 @@ describe('chaos: two APIs and two workers under load, faults mixed', () => {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
 
+    stopPolling.abort();
+    const polled = await polling;
     const jobs = await observer.jobs();
     const t = tally({
       submissions,
@@ -141,6 +145,7 @@ describe('chaos: two APIs and two workers under load, faults mixed', () => {
       workerLogs: workers.flatMap((worker) => worker.logLines()),
       endings: new Map(workers.flatMap((worker) => [...worker.endings()])),
       unexpectedExits: [...apis, ...workers].flatMap((slot) => slot.unexpectedExits()),
+      polled,
     });
     const extra = (await Promise.all(probes.map((probe) => probe.rows(jobs)))).flat();
     console.log(`${table(t, extra)}\n  seed ${seed} (CHAOS_SEED), ${JOBS} jobs (CHAOS_JOBS)`);

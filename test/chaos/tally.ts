@@ -36,6 +36,8 @@ export interface RunRecord {
   endings: Map<string, string | undefined>;
   /** Service processes that ended without the suite stopping them. */
   unexpectedExits: string[];
+  /** What a client polling `GET /jobs/:id` through the run was answered, by HTTP status. */
+  polled: Record<string, number>;
 }
 
 export interface Tally {
@@ -63,6 +65,7 @@ export interface Tally {
   cancelNotHonoured: string[];
   unexpectedExits: string[];
   cancelAnswers: Record<string, number>;
+  polled: Record<string, number>;
   /** Per fault: ms from its end to the last terminal state among the jobs unfinished as it began (of those that ended). */
   recovery: { fault: FaultRecord; ms?: number; stillUnfinished: number }[];
   /** Ms from the last fault's end to the last job's terminal state; undefined while any is unfinished. */
@@ -119,6 +122,7 @@ export function tally(run: RunRecord): Tally {
     wrongResult,
     recognisedAgain: recognisedAgain(run.workerLogs, run.endings),
     unexpectedExits: run.unexpectedExits,
+    polled: run.polled,
     cancelNotHonoured: [...cancelled].filter((id) => byId.get(id)?.status !== 'CANCELLED'),
     cancelAnswers: tallyBy(run.cancels, (c) => `${c.status} ${c.code ?? ''} (was ${c.before})`.replace('  ', ' ')),
     recovery: run.faults.map((fault) => {
@@ -171,6 +175,7 @@ export function table(t: Tally, extra: Row[] = []): string {
     { label: 'failed, by code', value: entries(t.failedByCode) },
     { label: 'cancelled', value: t.final.CANCELLED ?? 0 },
     { label: 'cancel answers', value: entries(t.cancelAnswers) },
+    { label: 'GET /jobs/:id answers while polling', value: entries(t.polled) },
     { label: 'cancelled (200) but ended otherwise', value: list(t.cancelNotHonoured) },
     { label: 'service processes that exited by themselves', value: list(t.unexpectedExits) },
     { label: 'lost (never terminal)', value: t.lost.length === 0 ? 0 : `${entries(t.lostBy)}; ${list(t.lost)}` },

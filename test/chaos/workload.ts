@@ -133,6 +133,34 @@ export async function submitAll(
   return results;
 }
 
+/**
+ * A client polling its jobs all through the run (`GET /jobs/:id`, about five
+ * a second, through both APIs), as dashboards do: what it was answered, by
+ * status, until `stop` is aborted.
+ */
+export async function pollJobs(
+  accepted: () => Submission[],
+  clients: Map<string, ApiClient>,
+  apis: string[],
+  rand: () => number,
+  stop: AbortSignal,
+): Promise<Record<string, number>> {
+  const answers: Record<string, number> = {};
+  for (let i = 0; !stop.aborted; i++) {
+    await sleep(200);
+    const jobs = accepted();
+    if (jobs.length === 0) continue;
+    const job = jobs[Math.floor(rand() * jobs.length)]!;
+    const status = await clients
+      .get(`${apis[i % apis.length]}/${job.tenant}`)!
+      .get(`/jobs/${job.id}`)
+      .then(async (res) => (await res.arrayBuffer(), String(res.status)))
+      .catch(() => 'no answer');
+    answers[status] = (answers[status] ?? 0) + 1;
+  }
+  return answers;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
