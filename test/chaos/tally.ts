@@ -14,9 +14,9 @@ export interface Row {
 
 /**
  * Something else watching the run that adds lines to the table, e.g. a local
- * HTTP receiver counting webhook deliveries and duplicates: give the suite's
- * `probes` list an object whose `rows` reads its own counts, and assert on
- * them beside the others.
+ * HTTP receiver counting webhook deliveries and duplicates: start it in the
+ * suite's `beforeAll`, pass its URL in `submitAll`'s `fields` (`callbackUrl`),
+ * push it onto the suite's `probes`, and assert on its counts beside the others.
  */
 export interface Probe {
   rows(jobs: JobRow[]): Promise<Row[]> | Row[];

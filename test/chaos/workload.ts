@@ -96,6 +96,8 @@ export async function submitAll(
     backlog: () => Promise<number>;
     maxBacklog: number;
     deadline: number;
+    /** Form fields sent with every upload (a `callbackUrl`, say). */
+    fields?: Record<string, string>;
     onAccepted: (s: Submission) => void;
   },
 ): Promise<Submission[]> {
@@ -115,7 +117,7 @@ export async function submitAll(
     const request = (async () => {
       const submission: Submission = { ...doc, via, status: 0 };
       try {
-        const res = await clients.get(`${via}/${doc.tenant}`)!.upload(data, { fileName: doc.fileName });
+        const res = await clients.get(`${via}/${doc.tenant}`)!.upload(data, { fileName: doc.fileName, fields: options.fields });
         const body = (await res.json()) as { id?: string; code?: string };
         submission.status = res.status;
         if (res.status === 202) submission.id = body.id;
