@@ -113,7 +113,7 @@ describe('chaos: two APIs and two workers under load, faults mixed', () => {
     // storm is not last: it would end jobs other faults left stuck, and hide that they were.
     const faults: FaultRecord[] = await runFaults(
       [
-        { name: 'worker SIGKILL', at: 6_000, run: workerKilled(workerA, observer, () => accepted) },
+        { name: 'worker SIGKILL', at: 6_000, ...workerKilled(workerA, observer, () => accepted) },
         { name: 'Redis restarted empty', at: 14_000, run: redisRestarted(redis) },
         { name: 'Redis FLUSHALL', at: 22_000, run: redisFlushed(redis.url) },
         { name: 'cancel storm', at: 28_000, run: cancelStorm(() => accepted, anyApi, observer, { count: Math.round(JOBS / 10), rand, answers: cancels }) },

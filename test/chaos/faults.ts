@@ -33,6 +33,8 @@ export interface Fault {
   at: number;
   /** Something to wait for as well (the last uploads). */
   after?: Promise<unknown>;
+  /** The moment to strike, once `at` and `after` have passed; the fault starts when it resolves. */
+  when?: () => Promise<void>;
   run: () => Promise<string>;
 }
 
@@ -43,6 +45,7 @@ export async function runFaults(faults: Fault[], loadStartedAt: number, observer
     const wait = loadStartedAt + fault.at - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     await fault.after;
+    await fault.when?.();
     const unfinishedAtStart = await observer.unfinished();
     const startedAt = Date.now();
     const detail = await fault.run();
@@ -53,27 +56,31 @@ export async function runFaults(faults: Fault[], loadStartedAt: number, observer
 
 /**
  * A worker dies (SIGKILL: a crash, an OOM kill) and its orchestrator starts it
- * again. The kill waits (up to 15 s) for the worker to be inside a document of
+ * again. It strikes (within 15 s) while the worker is inside a document of
  * several pages, some recognised and some not, so that the checkpoint and the
  * redelivery are what recovers it.
  */
-export function workerKilled(slot: ServiceSlot, observer: Observer, accepted: () => Submission[]): () => Promise<string> {
-  return async () => {
-    const midDocument = () => {
-      const pages = new Map(accepted().map((s) => [s.id, s.pages]));
-      const lines = slot.logLines().filter(({ line }) => line.msg === 'page recognized' || line.msg === 'document processed');
-      const last = lines.at(-1)?.line;
-      const inside = last?.msg === 'page recognized' && last.page < (pages.get(last.jobId) ?? 0);
-      return inside ? `${last.jobId} after page ${last.page} of ${pages.get(last.jobId)}` : undefined;
-    };
-    const deadline = Date.now() + 15_000;
-    while (!midDocument() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    const where = midDocument() ?? 'not mid-document';
-    const running = (await observer.statusCounts()).RUNNING ?? 0;
-    await slot.kill();
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    await slot.start();
-    return `${slot.name} SIGKILLed (${where}; ${running} jobs RUNNING), restarted`;
+export function workerKilled(slot: ServiceSlot, observer: Observer, accepted: () => Submission[]): Pick<Fault, 'when' | 'run'> {
+  const midDocument = () => {
+    const pages = new Map(accepted().map((s) => [s.id, s.pages]));
+    const lines = slot.logLines().filter(({ line }) => line.msg === 'page recognized' || line.msg === 'document processed');
+    const last = lines.at(-1)?.line;
+    const inside = last?.msg === 'page recognized' && last.page < (pages.get(last.jobId) ?? 0);
+    return inside ? `${last.jobId} after page ${last.page} of ${pages.get(last.jobId)}` : undefined;
+  };
+  return {
+    when: async () => {
+      const deadline = Date.now() + 15_000;
+      while (!midDocument() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    },
+    run: async () => {
+      const where = midDocument() ?? 'not mid-document';
+      const running = (await observer.statusCounts()).RUNNING ?? 0;
+      await slot.kill();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await slot.start();
+      return `${slot.name} SIGKILLed (${where}; ${running} jobs RUNNING), restarted`;
+    },
   };
 }
 
