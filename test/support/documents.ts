@@ -23,13 +23,13 @@ export async function textPdf(pages: string[][], size: { width: number; height: 
 }
 
 /** A "scanned" PDF: each page is only an image of its lines, no text layer. */
-export async function scannedPdf(pages: string[][]): Promise<Buffer> {
+export async function scannedPdf(pages: string[][], size: { width: number; height: number } = A4): Promise<Buffer> {
   const pdf = await PDFDocument.create();
   for (const lines of pages) {
     const png = await pdf.embedPng(await textImage(lines, { width: 1700 }));
-    const page = pdf.addPage([A4.width, A4.height]);
-    const width = A4.width - 60;
-    page.drawImage(png, { x: 30, y: A4.height - 30 - (width * png.height) / png.width, width, height: (width * png.height) / png.width });
+    const page = pdf.addPage([size.width, size.height]);
+    const width = size.width - 60;
+    page.drawImage(png, { x: 30, y: size.height - 30 - (width * png.height) / png.width, width, height: (width * png.height) / png.width });
   }
   return Buffer.from(await pdf.save());
 }

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DocumentError } from '../../common/app-error.js';
 import { mapBoxes, type BBox, type OcrPage, type Rotation } from '../../ocr/ocr-types.js';
 import type { DocumentReader } from '../../reader/document-reader.js';
@@ -21,14 +21,25 @@ const UPRIGHT_CONFIDENCE = 60;
  */
 @Injectable()
 export class PageRecognizer {
+  private readonly logger = new Logger(PageRecognizer.name);
+
   constructor(private readonly ocr: OcrPoolsService) {}
 
   /**
    * A page's outcome. A document problem confined to this page (too large to
    * render, an unreadable TIFF frame, an OCR timeout) fails the page only;
    * anything else is thrown for the job's retry.
+   *
+   * Each outcome is logged at debug level, before it is stored: a page read
+   * again after its worker died shows as a second line (test/chaos counts them).
    */
-  async recognize(reader: DocumentReader, number: number, signal?: AbortSignal): Promise<PageOutcome> {
+  async recognize(reader: DocumentReader, number: number, signal?: AbortSignal, jobId?: string): Promise<PageOutcome> {
+    const outcome = await this.read(reader, number, signal);
+    this.logger.debug({ jobId, page: number, status: outcome.status }, 'page recognized');
+    return outcome;
+  }
+
+  private async read(reader: DocumentReader, number: number, signal?: AbortSignal): Promise<PageOutcome> {
     const timings: Record<string, number> = {};
     const lap = stopwatch();
     try {

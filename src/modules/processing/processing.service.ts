@@ -135,7 +135,7 @@ export class ProcessingService {
       const running = await inOrder(
         pending,
         this.config.ocr.workers + 1,
-        (number, signal) => this.pages.recognize(reader, number, signal),
+        (number, signal) => this.pages.recognize(reader, number, signal, job.id),
         async (outcome) => {
           for (const [stage, ms] of Object.entries(outcome.timings)) totals[stage] = (totals[stage] ?? 0) + ms;
           const saving = performance.now();
