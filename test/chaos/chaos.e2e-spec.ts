@@ -19,6 +19,7 @@ import {
 import { ServiceSlot } from './fleet.js';
 import { Observer } from './observer.js';
 import { table, tally, type Probe } from './tally.js';
+import { WebhookProbe } from './webhooks.js';
 import { clientsFor, planDocuments, pollJobs, random, submitAll, type Submission } from './workload.js';
 
 /** Documents submitted over the run; a tenth are cancelled. */
@@ -32,6 +33,11 @@ const TENANTS = ['acme', 'globex', 'initech', 'umbrella'];
 const MAX_BACKLOG = 40;
 /** Uploads not sent by then are counted as such: the service stopped finishing jobs. */
 const SUBMIT_DEADLINE_MS = 150_000;
+/**
+ * How long after the jobs the last webhooks may come: a delivery whose queue
+ * entry Redis lost is queued again once `RECONCILE_GRACE_MS` (30 s) has passed.
+ */
+const WEBHOOK_WAIT_MS = 90_000;
 
 /**
  * Settings for a development run only, e.g. `CHAOS_SERVICE_ENV='JOB_LEASE_MS=60000'`.
@@ -49,17 +55,21 @@ describe('chaos: two APIs and two workers under load, faults mixed', () => {
   let observer: Observer;
   const apis: ServiceSlot[] = [];
   const workers: ServiceSlot[] = [];
-  /** Other watchers of the run (a webhook receiver, later): each adds lines to the table. */
-  const probes: Probe[] = [];
+  /** Other watchers of the run: each adds lines to the table. */
+  const webhooks = new WebhookProbe();
+  const probes: Probe[] = [webhooks];
 
   beforeAll(async () => {
     env = await createTestEnv('chaos');
     redis = new PrivateRedis(await freePort());
     await redis.start();
     observer = new Observer(env.databaseUrl);
+    await webhooks.start();
     const service = {
       ...env.env,
       REDIS_URL: redis.url,
+      // Every job's end is POSTed to the probe's receiver.
+      ...webhooks.settings,
       // The default on two cores (the test environment's is 1): a killed worker takes two jobs with it.
       QUEUE_CONCURRENCY: '2',
       ...devOverrides(),
@@ -83,6 +93,7 @@ describe('chaos: two APIs and two workers under load, faults mixed', () => {
     }
     await Promise.all([...apis, ...workers].map((slot) => slot.stop()));
     await observer?.close();
+    await webhooks.stop();
     await redis?.stop();
     await env?.cleanup();
   });
@@ -134,6 +145,10 @@ describe('chaos: two APIs and two workers under load, faults mixed', () => {
     stopPolling.abort();
     const polled = await polling;
     const jobs = await observer.jobs();
+    const webhooksDeadline = Date.now() + WEBHOOK_WAIT_MS;
+    while (Date.now() < webhooksDeadline && webhooks.count(jobs).missing.length > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
     const t = tally({
       submissions,
       jobs,
@@ -163,5 +178,9 @@ describe('chaos: two APIs and two workers under load, faults mixed', () => {
     expect(t.wrongResult).toEqual([]);
     expect(t.cancelNotHonoured).toEqual([]);
     expect(t.drainMs).toBeLessThanOrEqual(RECOVERY_TARGET_MS);
+    const hooks = webhooks.count(jobs);
+    expect(hooks.missing).toEqual([]);
+    expect(hooks.duplicated).toEqual([]);
+    expect(hooks.wrong).toEqual([]);
   });
 });
