@@ -59,4 +59,4 @@ ALTER TABLE "webhook_attempts" ADD CONSTRAINT "webhook_attempts_delivery_id_fkey
 -- The outbox sweep looks for recently finished jobs whose final event has no
 -- delivery yet; without this it would read every job ever finished.
 -- CreateIndex
-CREATE INDEX "jobs_finished_at_idx" ON "jobs"("finished_at");
+CREATE INDEX IF NOT EXISTS "jobs_finished_at_idx" ON "jobs"("finished_at");
