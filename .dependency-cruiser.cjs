@@ -4,7 +4,7 @@
 //
 //   npm run lint:architecture
 const BASE = 'common|config|generated';
-const LIBRARIES = 'reader|ocr|fields';
+const LIBRARIES = 'reader|ocr|fields|outputs';
 const below = (...layers) => `^src/(${layers.join('|')})/`;
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -27,7 +27,7 @@ module.exports = {
     {
       name: 'libraries-know-no-service',
       severity: 'error',
-      comment: 'reader/, ocr/ and fields/ read documents, recognise text and find fields; they know no job, queue or HTTP.',
+      comment: 'reader/, ocr/, fields/ and outputs/ read documents, recognise text, find fields and write outputs (hOCR, ALTO, TSV, searchable PDF); they know no job, queue or HTTP.',
       from: { path: below(LIBRARIES) },
       to: { path: '^src/', pathNot: below(BASE, LIBRARIES) },
     },
