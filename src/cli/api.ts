@@ -23,6 +23,11 @@ export class OcrflowApi {
     return this.json('/jobs', { method: 'POST', body: form });
   }
 
+  /** A file the service holds for a job (`GET /jobs/{id}/artifacts/{name}`), as bytes. */
+  async download(href: string): Promise<Buffer> {
+    return Buffer.from(await (await this.request(href, {})).arrayBuffer());
+  }
+
   /** Yields the job's server-sent events until the server ends the stream after the terminal one. */
   async *events(id: string): AsyncGenerator<EventSourceMessage> {
     const response = await this.request(`/jobs/${id}/events`, { headers: { accept: 'text/event-stream' } });

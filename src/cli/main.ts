@@ -20,9 +20,10 @@ const COMMANDS: Record<string, { usage: string; options: ParseArgsConfig['option
   --pages 1-3,7        only these pages
   --ocr auto|force     force: OCR every page even where a PDF has a text layer
   --password-file F    an encrypted PDF's password, read from file F
-  --outputs text,json  with --out: which files to write (default both)
+  --outputs text,json  what to make: text, json, hocr, alto, tsv, pdf (a searchable PDF);
+                       with --out, each is written to DIR (default text,json)
   --schema NAME|JSON   fields to extract: receipt, invoice or a custom schema (GET /schemas)
-  --out DIR            with --wait: write DIR/<name>.txt and DIR/<name>.json`,
+  --out DIR            with --wait: write DIR/<name>.txt, .json, .pdf, .hocr, .alto.xml, .tsv`,
     options: {
       wait: { type: 'boolean' },
       pages: { type: 'string' },

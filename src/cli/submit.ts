@@ -15,6 +15,8 @@ export interface SubmitOptions {
 }
 
 const TERMINAL = new Set(['succeeded', 'partial', 'failed', 'cancelled']);
+/** What a job can make, as the API's `outputs` field takes them. */
+const OUTPUTS = ['text', 'json', 'hocr', 'alto', 'tsv', 'pdf'];
 
 /**
  * Uploads each file and prints its job id; with `--wait`, follows each job's
@@ -23,7 +25,7 @@ const TERMINAL = new Set(['succeeded', 'partial', 'failed', 'cancelled']);
 export async function submit(api: OcrflowApi, files: string[], options: SubmitOptions): Promise<number> {
   if (files.length === 0) throw new UsageError('at least one FILE is required');
   const outputs = new Set(options.outputs.split(',').map((name) => (name.trim() === 'txt' ? 'text' : name.trim())));
-  if ([...outputs].some((name) => name !== 'text' && name !== 'json')) throw new UsageError('--outputs takes text and/or json');
+  if ([...outputs].some((name) => !OUTPUTS.includes(name))) throw new UsageError(`--outputs takes ${OUTPUTS.join(', ')}`);
   if (options.out && !options.wait) throw new UsageError('--out needs --wait');
   // Every file is checked before the first upload, so a typo does not leave half a batch queued.
   for (const file of files) await access(file).catch(() => { throw new UsageError(`cannot read ${file}`); });
@@ -32,7 +34,8 @@ export async function submit(api: OcrflowApi, files: string[], options: SubmitOp
   let exitCode = 0;
   for (const file of files) {
     const form = new FormData();
-    for (const [field, value] of [['pages', options.pages], ['ocr', options.ocr], ['password', password], ['schema', options.schema]]) {
+    const fields = [['pages', options.pages], ['ocr', options.ocr], ['password', password], ['schema', options.schema], ['outputs', [...outputs].join(',')]];
+    for (const [field, value] of fields) {
       if (value !== undefined) form.append(field!, value);
     }
     form.append('file', await openAsBlob(file), basename(file));
@@ -45,7 +48,7 @@ export async function submit(api: OcrflowApi, files: string[], options: SubmitOp
       process.stderr.write(`ocrflow: ${file}: job ${status}${view.error ? `: ${view.error.code}: ${view.error.message}` : ''}\n`);
       exitCode = 1;
     } else if (options.out) {
-      await writeResults(await api.json(`/jobs/${job.id}/results`), join(options.out, parse(file).name), outputs);
+      await writeResults(api, await api.json(`/jobs/${job.id}/results`), join(options.out, parse(file).name), outputs);
     }
   }
   return exitCode;
@@ -68,8 +71,21 @@ async function follow(api: OcrflowApi, id: string, label: string): Promise<strin
   return status;
 }
 
-async function writeResults(results: { text: string }, stem: string, outputs: Set<string>): Promise<void> {
+/**
+ * `stem.txt` and `stem.json` from the results, and every file the server
+ * made for the job's outputs, downloaded next to them: `document.pdf` as
+ * `stem.pdf`, `document.alto.xml` as `stem.alto.xml`, and so on.
+ */
+async function writeResults(api: OcrflowApi, results: Results, stem: string, outputs: Set<string>): Promise<void> {
   await mkdir(parse(stem).dir, { recursive: true });
   if (outputs.has('text')) await writeFile(`${stem}.txt`, results.text);
   if (outputs.has('json')) await writeFile(`${stem}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  for (const { name, href } of results.artifacts.filter((artifact) => artifact.name.startsWith('document.'))) {
+    await writeFile(`${stem}${name.slice('document'.length)}`, await api.download(href));
+  }
+}
+
+interface Results {
+  text: string;
+  artifacts: { name: string; href: string }[];
 }

@@ -101,10 +101,17 @@ const webhookDelivery = z.object({
   attempts: z.array(webhookAttempt),
 });
 
+const artifact = z.object({
+  name: z.string().describe('`original` (the upload), or an output: `document.pdf`, `document.hocr`, `document.alto.xml`, `document.tsv`'),
+  contentType: z.string(),
+  sizeBytes: z.number().int(),
+  href: z.string().describe('`/jobs/{id}/artifacts/{name}`: the file, with range requests'),
+});
+
 export const schemas = {
   Job: job,
   JobList: z.object({ items: z.array(job), nextCursor: z.string().nullable() }),
-  JobResults: z.object({ id: z.uuid(), status, text: z.string(), fields: extraction.nullable(), pages: z.array(page) }),
+  JobResults: z.object({ id: z.uuid(), status, text: z.string(), fields: extraction.nullable(), pages: z.array(page), artifacts: z.array(artifact) }),
   Extraction: extraction,
   WebhookDelivery: webhookDelivery,
   WebhookDeliveryList: z.object({ items: z.array(webhookDelivery), nextCursor: z.string().nullable() }),

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Injectable, Logger } from '@nestjs/common';
 import type { JobEvent } from '../generated/prisma/client.js';
 import type { Extraction } from '../fields/extraction.js';
-import { documentText, type PageOutcome } from './job-result.js';
+import { documentText, type JobArtifact, type PageOutcome } from './job-result.js';
 import { JobEventBus } from './job-event-bus.js';
 import { JobEventType, TERMINAL_EVENTS } from './job-event.js';
 import { JobStateRepository, type JobPage, type Transition } from './job-state.repository.js';
@@ -77,9 +77,13 @@ export class JobLifecycle {
   /**
    * `RUNNING → SUCCEEDED`, or `PARTIAL` when some pages failed, or `FAILED`
    * (with the first page's code) when all did. Stores the document's text,
-   * and the fields `extract` finds in its pages when the job named a schema.
+   * the fields `extract` finds in its pages when the job named a schema, and
+   * the record of the files `write` made from them (the job's outputs).
    */
-  async finish(id: string, extract?: (pages: JobPage[]) => Promise<Extraction>): Promise<boolean> {
+  async finish(
+    id: string,
+    { extract, write }: { extract?: (pages: JobPage[]) => Promise<Extraction>; write?: (pages: JobPage[]) => Promise<JobArtifact[]> } = {},
+  ): Promise<boolean> {
     const pages = await this.state.pages(id);
     const failed = pages.filter((page) => page.status === 'FAILED');
     const first = failed[0];
@@ -95,7 +99,7 @@ export class JobLifecycle {
         type: partial ? JobEventType.PARTIAL : JobEventType.SUCCEEDED,
         data: { pages: { total: pages.length, done: pages.length - failed.length, failed: failed.length } },
       },
-      result: { text, fields: await extract?.(pages) },
+      result: { text, fields: await extract?.(pages), artifacts: await write?.(pages) },
     });
   }
 

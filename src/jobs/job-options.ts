@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DocumentError, ErrorCode } from '../common/app-error.js';
+import { DEFAULT_OUTPUTS, OUTPUTS } from '../outputs/outputs.js';
 import { parseWebhookEvents, WEBHOOK_EVENTS } from '../common/webhook-events.js';
 
 /** Longest `pages` value accepted; a page list longer than this is not a typo. */
@@ -27,6 +28,17 @@ export const jobOptionsSchema = z.object({
   ocr: z.enum(['auto', 'force']).default('auto'),
   /** Fields to extract: a built-in schema's name or a custom schema as JSON text, see `parseSchema`. */
   schema: z.string().optional(),
+  /**
+   * What to make from the recognition, comma-separated in the form (`text,json,pdf`): see
+   * `src/outputs/outputs.ts`. Stored as the list, without repeats.
+   */
+  outputs: z
+    .preprocess(
+      (value) => (typeof value === 'string' && value.length <= 100 ? value.split(',').map((name) => name.trim()) : value),
+      z.array(z.enum(OUTPUTS, { error: `each output is one of ${OUTPUTS.join(', ')}` })).min(1),
+    )
+    .transform((names) => [...new Set(names)])
+    .default([...DEFAULT_OUTPUTS]),
   /** Where this job's webhooks go; checked (scheme, length, public address) at upload and at each delivery. */
   callbackUrl: z.string().optional(),
   /**
@@ -39,6 +51,8 @@ export const jobOptionsSchema = z.object({
   path: ['callbackEvents'],
 });
 export type JobOptions = z.infer<typeof jobOptionsSchema>;
+/** Options as stored: what the schema accepts (a row is parsed again where it is read). */
+export type StoredJobOptions = z.input<typeof jobOptionsSchema>;
 
 type Range = [from: number, to: number];
 

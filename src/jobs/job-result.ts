@@ -23,6 +23,16 @@ export type PageOutcome =
   | { number: number; status: 'SUCCEEDED'; source: PageSource; rotation: Rotation; result: PageText; timings: Timings }
   | { number: number; status: 'FAILED'; error: { code: string; message: string }; timings: Timings };
 
+/** A file the worker made for a job (an output), as recorded with its result. */
+export interface JobArtifact {
+  /** The name clients ask for: `GET /jobs/{id}/artifacts/{name}`. */
+  name: string;
+  contentType: string;
+  sizeBytes: number;
+  /** Where it is in the artifact store, under the job's folder. */
+  key: string;
+}
+
 /** Milliseconds spent per pipeline stage of a page, e.g. `{read, ocr}`. */
 export type Timings = Record<string, number>;
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Prisma, type Job, type JobEvent, type JobPage, type JobStatus } from '../generated/prisma/client.js';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
 import { JobEventType } from './job-event.js';
-import type { PageOutcome } from './job-result.js';
+import type { JobArtifact, PageOutcome } from './job-result.js';
 import type { NewJob } from './jobs.repository.js';
 import { WriteBatcher } from './write-batcher.js';
 import type { Extraction } from '../fields/extraction.js';
@@ -18,7 +18,7 @@ export interface Transition {
   data: Prisma.JobUpdateManyMutationInput;
   event: { type: JobEventType; data?: Prisma.InputJsonObject };
   /** Result text, and fields when the job named a schema, to store in the same transaction. */
-  result?: { text: string; fields?: Extraction };
+  result?: { text: string; fields?: Extraction; artifacts?: JobArtifact[] };
 }
 
 /**
@@ -78,7 +78,8 @@ export class JobStateRepository {
       });
       if (!job) return null;
       if (t.result) {
-        const result = { text: t.result.text, fields: toJson(t.result.fields) };
+        const { text, fields, artifacts } = t.result;
+        const result = { text, fields: toJson(fields), artifacts: artifacts ? (artifacts as unknown as Prisma.InputJsonArray) : Prisma.DbNull };
         await tx.jobResult.upsert({ where: { jobId: id }, create: { jobId: id, ...result }, update: result });
       }
       return tx.jobEvent.create({ data: { jobId: id, seq: job.eventSeq, type: t.event.type, data: t.event.data ?? {} } });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Job, JobEvent, JobResult, JobStatus } from '../generated/prisma/client.js';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
-import type { JobOptions } from './job-options.js';
+import type { StoredJobOptions } from './job-options.js';
 
 export type { Job, JobResult, JobStatus };
 export type JobWithResult = NonNullable<Awaited<ReturnType<JobsRepository['findOwnedWithResult']>>>;
@@ -13,7 +13,7 @@ export interface NewJob {
   mediaType: string;
   sizeBytes: number;
   originalKey: string;
-  options: JobOptions;
+  options: StoredJobOptions;
   password: string | null;
 }
 
@@ -41,6 +41,11 @@ export class JobsRepository {
       where: { id, ownerId },
       include: { result: true, pages: { orderBy: { number: 'asc' } } },
     });
+  }
+
+  /** A job the owner may see, with the record of its artifacts (not its pages). */
+  findOwnedWithArtifacts(id: string, ownerId: string | undefined) {
+    return this.prisma.job.findFirst({ where: { id, ownerId }, include: { result: { select: { artifacts: true } } } });
   }
 
   listOwned(ownerId: string | undefined, opts: { limit: number; status?: JobStatus; after?: ListCursor }) {

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { AppError, ErrorCode, validationFailed } from '../../common/app-error.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
-import { ARTIFACT_STORE, type ArtifactStore } from '../../infra/artifacts/artifact-store.js';
+import { ARTIFACT_STORE, ArtifactNotFoundError, type ArtifactStore } from '../../infra/artifacts/artifact-store.js';
+import type { JobArtifact } from '../../jobs/job-result.js';
 import { inspectImage } from '../../reader/image-decoder.js';
 import { isPdf } from '../../reader/reader-protocol.js';
 import { parseSchema } from '../../fields/schemas.js';
@@ -13,7 +14,7 @@ import { jobOptionsSchema } from '../../jobs/job-options.js';
 import { JobSecrets } from '../../jobs/job-secrets.js';
 import { isFinished } from '../../jobs/job-status.js';
 import { decodeCursor, encodeCursor } from './list-cursor.js';
-import { jobView, resultView, type JobView, type ResultView } from './job.view.js';
+import { jobArtifacts, jobView, resultView, type JobView, type ResultView } from './job.view.js';
 import { JobsRepository, type JobStatus, type JobWithResult } from '../../jobs/jobs.repository.js';
 import { ExtractionService } from '../extraction/extraction.service.js';
 import type { Extraction } from '../../fields/extraction.js';
@@ -54,6 +55,7 @@ const uploadFields = z
     password: passwordField,
     callbackUrl: fieldText(),
     callbackEvents: fieldText().max(200),
+    outputs: fieldText(),
   })
   .partial()
   .strict();
@@ -179,6 +181,27 @@ export class DocumentsService {
     const { webhooks } = this.config;
     if (!webhooks) throw new AppError(ErrorCode.WEBHOOKS_DISABLED, 'Webhooks are not enabled on this service (no WEBHOOK_SECRET)');
     return checkCallbackUrl(url, { allowPrivate: webhooks.allowPrivate });
+  }
+
+  /**
+   * One of the job's stored files (see {@link jobArtifacts}) and its bytes;
+   * `original` at any time, an output once the job has finished with it.
+   *
+   * @throws AppError NOT_FOUND for another owner's job, or an artifact the job does not have.
+   */
+  async artifact(ownerId: string | undefined, id: string, name: string): Promise<{ artifact: JobArtifact; data: Buffer }> {
+    const job = await this.jobs.findOwnedWithArtifacts(id, ownerId);
+    if (!job) throw notFound();
+    const artifact = jobArtifacts(job).find((candidate) => candidate.name === name);
+    if (!artifact) throw new AppError(ErrorCode.NOT_FOUND, `Job ${id} has no artifact named ${JSON.stringify(name)}`);
+    try {
+      return { artifact, data: await this.store.get(artifact.key) };
+    } catch (error) {
+      // Recorded but not in the store: deleted meanwhile, or the store is down.
+      if (error instanceof ArtifactNotFoundError) throw new AppError(ErrorCode.NOT_FOUND, `Job ${id} has no artifact named ${JSON.stringify(name)}`);
+      this.logger.error({ err: error, jobId: id, store: this.store.location }, 'reading an artifact failed');
+      throw new AppError(ErrorCode.STORAGE_UNAVAILABLE, 'The document store is unavailable; try again shortly');
+    }
   }
 
   async get(ownerId: string | undefined, id: string): Promise<JobView> {

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Extraction } from '../../fields/extraction.js';
-import type { PageSource, PageText } from '../../jobs/job-result.js';
+import type { JobArtifact, PageSource, PageText } from '../../jobs/job-result.js';
 import type { schemas } from '../../http/openapi.schemas.js';
 import type { Rotation } from '../../ocr/ocr-types.js';
 import type { Job, JobWithResult } from '../../jobs/jobs.repository.js';
@@ -38,6 +38,7 @@ export function resultView(job: JobWithResult): ResultView {
     status: job.status,
     text: job.result?.text ?? '',
     fields: (job.result?.fields as unknown as Extraction | null | undefined) ?? null,
+    artifacts: jobArtifacts(job).map(({ name, contentType, sizeBytes }) => ({ name, contentType, sizeBytes, href: `/jobs/${job.id}/artifacts/${name}` })),
     pages: job.pages.map((page): PageView => {
       if (page.status === 'FAILED') {
         return { number: page.number, error: { code: page.errorCode ?? 'INTERNAL', message: page.errorMessage ?? '' } };
@@ -49,3 +50,12 @@ export function resultView(job: JobWithResult): ResultView {
     }),
   };
 }
+
+/** Every stored file of a job: the upload (`original`), then the outputs the worker made. */
+export function jobArtifacts(job: Job & { result?: { artifacts: unknown } | null }): JobArtifact[] {
+  const original = { name: ORIGINAL, contentType: job.mediaType, sizeBytes: job.sizeBytes, key: job.originalKey };
+  return [original, ...((job.result?.artifacts as JobArtifact[] | null | undefined) ?? [])];
+}
+
+/** The upload's artifact name. */
+export const ORIGINAL = 'original';

@@ -12,6 +12,7 @@ import { jobOptionsSchema, selectPages } from '../../jobs/job-options.js';
 import { JobSecrets } from '../../jobs/job-secrets.js';
 import { JobsRepository, type Job } from '../../jobs/jobs.repository.js';
 import { JobLeases, JobStopped, type Lease } from './job-leases.js';
+import { OutputWriter } from './output-writer.js';
 import { inOrder } from './page-pipeline.js';
 import { PageRecognizer } from './page-recognizer.js';
 import { ExtractionService } from '../extraction/extraction.service.js';
@@ -40,6 +41,7 @@ export class ProcessingService {
     private readonly extraction: ExtractionService,
     private readonly leases: JobLeases,
     private readonly secrets: JobSecrets,
+    private readonly outputs: OutputWriter,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() private readonly metrics?: MetricsService,
@@ -156,7 +158,10 @@ export class ProcessingService {
       await reader.close();
     }
     const { schema } = options;
-    await this.lifecycle.finish(job.id, schema === undefined ? undefined : (pages) => this.extraction.extract(parseSchema(schema), pages));
+    await this.lifecycle.finish(job.id, {
+      extract: schema === undefined ? undefined : (pages) => this.extraction.extract(parseSchema(schema), pages),
+      write: (pages) => this.outputs.write(job, options.outputs, original, pages),
+    });
     this.logger.log({ jobId: job.id, pages: reader.pageCount, ms: totals }, 'document processed');
     return 'finished';
   }

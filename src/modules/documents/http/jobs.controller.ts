@@ -17,6 +17,7 @@ import {
 } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import parseRange from 'range-parser';
 import { z } from 'zod';
 import { CurrentPrincipal, visibleOwner, type Principal } from '../../../auth/principal.js';
 import { QueuesPages, RequireScope } from '../../../auth/public.decorator.js';
@@ -25,6 +26,7 @@ import { DocumentsService, retryBody } from '../documents.service.js';
 import { JobEventStream } from '../../../jobs/job-event-stream.js';
 import { jobStatus } from '../../../jobs/job-status.js';
 import { readUpload } from './read-upload.js';
+import { ORIGINAL } from '../job.view.js';
 import { ApiBody, ApiConsumes, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, ApiScoped, ref } from '../../../http/openapi.js';
 
@@ -37,6 +39,11 @@ const uploadBody = {
     ocr: { type: 'string', enum: ['auto', 'force'], default: 'auto' },
     password: { type: 'string', description: "An encrypted PDF's password" },
     schema: { type: 'string', description: 'Fields to extract: a built-in schema (`receipt`, `invoice`; see `GET /schemas`) or a custom schema as JSON' },
+    outputs: {
+      type: 'string',
+      default: 'text,json',
+      description: 'What to make, comma-separated: `text`, `json` (the results every job has), `hocr`, `alto`, `tsv`, `pdf` (a searchable PDF): files listed in the results as artifacts',
+    },
     callbackUrl: {
       type: 'string',
       format: 'uri',
@@ -157,6 +164,42 @@ export class JobsController {
   @ApiProblems(400, 404, 409)
   results(@CurrentPrincipal() principal: Principal, @Param('id', jobId) id: string) {
     return this.documents.results(visibleOwner(principal), id);
+  }
+
+  /**
+   * One stored file of the job, with its type and length; a `Range` header
+   * asks for part of it (`206`, one range; several are answered with the
+   * whole file, as HTTP allows).
+   */
+  @Get('jobs/:id/artifacts/:name')
+  @RequireScope('jobs:read')
+  @ApiScoped('jobs:read')
+  @idParam
+  @ApiParam({ name: 'name', type: String, description: '`original`, or an output named in the results: `document.pdf`, `document.hocr`, `document.alto.xml`, `document.tsv`' })
+  @ApiProduces('application/octet-stream')
+  @ApiOkResponse({ description: 'The file, with its Content-Type; 206 with Content-Range for a Range request' })
+  @ApiProblems(400, 404, 416, 503)
+  async artifact(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', jobId) id: string,
+    @Param('name') name: string,
+    @Headers('range') range: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Buffer> {
+    const { artifact, data } = await this.documents.artifact(visibleOwner(principal), id, name);
+    reply.header('Content-Type', artifact.contentType);
+    reply.header('Content-Disposition', `attachment; filename="${artifact.name === ORIGINAL ? 'original' : artifact.name}"`);
+    reply.header('Accept-Ranges', 'bytes');
+    const ranges = range === undefined ? undefined : parseRange(data.length, range, { combine: true });
+    if (ranges === -1) {
+      reply.header('Content-Range', `bytes */${data.length}`);
+      throw new AppError(ErrorCode.RANGE_NOT_SATISFIABLE, `The file has ${data.length} bytes; the range asks for none of them`);
+    }
+    // No Range, a malformed one (-2: ignored, as HTTP says) or several: the whole file.
+    if (!Array.isArray(ranges) || ranges.type !== 'bytes' || ranges.length !== 1) return data;
+    const { start, end } = ranges[0]!;
+    reply.status(206).header('Content-Range', `bytes ${start}-${end}/${data.length}`);
+    return data.subarray(start, end + 1);
   }
 
   @Post('jobs/:id/cancel')

@@ -1,0 +1,38 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ARTIFACT_STORE, type ArtifactStore } from '../../infra/artifacts/artifact-store.js';
+import { jobArtifactsFolder } from '../../jobs/job-files.js';
+import type { JobArtifact, PageSource, PageText } from '../../jobs/job-result.js';
+import type { JobPage } from '../../jobs/job-state.repository.js';
+import type { Rotation } from '../../ocr/ocr-types.js';
+import { FILE_OUTPUTS, isFileOutput, renderOutput, type OutputName } from '../../outputs/outputs.js';
+import type { OutputPage } from '../../outputs/output-types.js';
+
+/**
+ * Writes a job's file outputs (hOCR, ALTO, TSV, searchable PDF) from its
+ * stored pages, when its pages are done and before it finishes: the files go
+ * to the job's folder in the artifact store (which a delete or the retention
+ * purge removes whole), and their records are stored with the result, in the
+ * transaction that finishes the job.
+ */
+@Injectable()
+export class OutputWriter {
+  constructor(@Inject(ARTIFACT_STORE) private readonly store: ArtifactStore) {}
+
+  async write(job: { id: string; mediaType: string }, outputs: readonly OutputName[], original: Buffer, rows: JobPage[]): Promise<JobArtifact[]> {
+    const pages = rows.filter((row) => row.status === 'SUCCEEDED').map(outputPage);
+    const artifacts: JobArtifact[] = [];
+    for (const output of outputs.filter(isFileOutput)) {
+      const { name, contentType } = FILE_OUTPUTS[output];
+      const data = await renderOutput(output, { original, mediaType: job.mediaType, pages });
+      const key = `${jobArtifactsFolder(job.id)}${name}`;
+      await this.store.put(key, data);
+      artifacts.push({ name, contentType, sizeBytes: data.length, key });
+    }
+    return artifacts;
+  }
+}
+
+function outputPage(row: JobPage): OutputPage {
+  const { width, height, dpi, text, confidence, lines } = row.result as unknown as PageText;
+  return { number: row.number, source: row.source as PageSource, rotation: row.rotation as Rotation, width, height, dpi, text, confidence, lines };
+}
