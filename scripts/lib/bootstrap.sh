@@ -77,6 +77,7 @@ ensure_test_tools() {
   command -v qpdf >/dev/null || missing+=(qpdf)
   command -v tesseract >/dev/null || missing+=(tesseract-ocr)
   command -v openssl >/dev/null || missing+=(openssl)
+  command -v pdftotext >/dev/null || missing+=(poppler-utils)
   [ "${#missing[@]}" -eq 0 ] && return 0
   log "installing ${missing[*]} (tests)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
