@@ -19,17 +19,18 @@ const MAX_PAGE_POINTS = 14_400;
 const SCREEN_MAX_INCHES = 17;
 
 /**
- * The dpi a page image is sized at. The file's own resolution when it gives a
- * plausible one. Else 72 dpi (a screenshot or web image, whose pixels are
- * screen points) unless that makes the page larger than tabloid (17 inches,
- * 1224 pixels): such an image is a scan or a photo of a page, and 72 dpi would
- * make an A4 scan (2480 × 3508) a 34 × 49 inch page that prints as a poster;
- * 300 dpi, what scanners default to, gives it back its size. Raised further
- * when needed to keep the page within PDF's 200-inch limit.
+ * The dpi a page image is sized at. The file's own resolution when it gives
+ * one a scanner would (100 dpi or more). Else 72 dpi, a screen image's, unless
+ * that makes the page larger than tabloid (17 inches, 1224 pixels): such an
+ * image is a scan or a photo of a page, and 72 dpi would make an A4 scan
+ * (2480 × 3508) a 34 × 49 inch page that prints as a poster; 300 dpi, what
+ * scanners default to, gives it back its size. 72 and 96 dpi in a file are
+ * taken as unknown: libvips, browsers and Windows write them whatever the
+ * image. Raised further when needed to keep the page within PDF's 200 inches.
  */
 export function pageDpi(width: number, height: number, density: number | undefined): number {
   const longest = Math.max(width, height);
-  let dpi = density !== undefined && density >= 50 && density <= 4800 ? density : longest <= 72 * SCREEN_MAX_INCHES ? 72 : 300;
+  let dpi = density !== undefined && density >= 100 && density <= 4800 ? density : longest <= 72 * SCREEN_MAX_INCHES ? 72 : 300;
   if ((longest * 72) / dpi > MAX_PAGE_POINTS) dpi = (longest * 72) / MAX_PAGE_POINTS;
   return dpi;
 }

@@ -1,4 +1,4 @@
-import { EncryptedPDFError, PDFDocument, PDFName, type PDFPage, type PDFRef } from 'pdf-lib';
+import { PDFDocument, PDFName, type PDFPage, type PDFRef } from 'pdf-lib';
 import { DocumentError, ErrorCode } from '../common/app-error.js';
 import type { OutputPage } from './output-types.js';
 import { embedPageImage } from './page-image.js';
@@ -30,14 +30,11 @@ export async function searchablePdf(original: Buffer, mediaType: string, pages: 
 }
 
 async function copyPdfPages(out: PDFDocument, original: Buffer, pages: OutputPage[]): Promise<void> {
-  let source: PDFDocument;
-  try {
-    source = await PDFDocument.load(original, { updateMetadata: false });
-  } catch (error) {
-    if (error instanceof EncryptedPDFError) {
-      throw new DocumentError(ErrorCode.SEARCHABLE_PDF_UNSUPPORTED, 'A searchable PDF cannot be made of an encrypted PDF.');
-    }
-    throw error;
+  // Loaded past its encryption only to say so: pdf-lib cannot decrypt, and
+  // copied encrypted streams would be unreadable without the original's keys.
+  const source = await PDFDocument.load(original, { updateMetadata: false, ignoreEncryption: true });
+  if (source.isEncrypted) {
+    throw new DocumentError(ErrorCode.SEARCHABLE_PDF_UNSUPPORTED, 'A searchable PDF cannot be made of an encrypted PDF.');
   }
   const copied = await out.copyPages(source, pages.map((page) => page.number - 1));
   let font: PDFRef | undefined;
@@ -48,8 +45,9 @@ async function copyPdfPages(out: PDFDocument, original: Buffer, pages: OutputPag
     const crop = pdfPage.getCropBox();
     const toUser = pageToUser(crop, normalisedRotate(pdfPage), ...frameSize(page));
     // The page's own content may leave its graphics state changed (no q/Q):
-    // wrapping it keeps the text layer in the page's plain user space.
-    pdfPage.node.wrapContentStreams(stream(out, 'q'), stream(out, 'Q'));
+    // pdf-lib's normalize() wraps its streams in q … Q (autoNormalizeCTM), so
+    // the text layer after them draws in the page's plain user space.
+    pdfPage.node.normalize();
     addTextLayer(out, pdfPage, page, toUser, font);
   });
 }
