@@ -78,6 +78,7 @@ ensure_test_tools() {
   command -v tesseract >/dev/null || missing+=(tesseract-ocr)
   command -v openssl >/dev/null || missing+=(openssl)
   command -v xmllint >/dev/null || missing+=(libxml2-utils) # hOCR well-formedness, ALTO schema validation
+  command -v pdftotext >/dev/null || missing+=(poppler-utils) # searchable PDFs' text layer, extracted again
   [ "${#missing[@]}" -eq 0 ] && return 0
   log "installing ${missing[*]} (tests)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -26,6 +26,8 @@ export const ErrorCode = {
   /** The worker cannot decrypt the job's password: its `JOB_SECRETS_KEY` differs from the API's. */
   PASSWORD_UNREADABLE: 'PASSWORD_UNREADABLE',
   DOCUMENT_TOO_COMPLEX: 'DOCUMENT_TOO_COMPLEX',
+  /** The document cannot be written as a searchable PDF (an encrypted PDF: its pages cannot be copied readable). */
+  SEARCHABLE_PDF_UNSUPPORTED: 'SEARCHABLE_PDF_UNSUPPORTED',
   JOB_NOT_FINISHED: 'JOB_NOT_FINISHED',
   RESULT_UNAVAILABLE: 'RESULT_UNAVAILABLE',
   JOB_FINISHED: 'JOB_FINISHED',

@@ -1,3 +1,9 @@
+import { renderAlto } from './alto.js';
+import { renderHocr } from './hocr.js';
+import type { OutputPage } from './output-types.js';
+import { searchablePdf } from './searchable-pdf.js';
+import { renderTsv } from './tsv.js';
+
 /**
  * What a job can ask for (`outputs=text,json,hocr,alto,tsv,pdf`; default
  * `text,json`), all made from the one recognition. `text` and `json` are the
@@ -20,4 +26,28 @@ export type FileOutput = keyof typeof FILE_OUTPUTS;
 
 export function isFileOutput(name: OutputName): name is FileOutput {
   return name in FILE_OUTPUTS;
+}
+
+/** What a file output is made from: the upload and its finished pages. */
+export interface OutputSource {
+  original: Buffer;
+  mediaType: string;
+  /** The upload's file name, written into hOCR and ALTO; `document` when it had none. */
+  fileName: string | null;
+  pages: OutputPage[];
+}
+
+/** One file output's bytes. */
+export async function renderOutput(output: FileOutput, { original, mediaType, fileName, pages }: OutputSource): Promise<Buffer> {
+  const options = { imageName: fileName ?? undefined };
+  switch (output) {
+    case 'hocr':
+      return Buffer.from(renderHocr(pages, options));
+    case 'alto':
+      return Buffer.from(renderAlto(pages, options));
+    case 'tsv':
+      return Buffer.from(renderTsv(pages));
+    case 'pdf':
+      return searchablePdf(original, mediaType, pages);
+  }
 }

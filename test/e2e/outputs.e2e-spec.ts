@@ -9,6 +9,7 @@ import { waitForJob, type ApiClient } from '../support/client.js';
 import { textPdf } from '../support/documents.js';
 import { createTestEnv, token, type TestEnv } from '../support/harness.js';
 import { textImage } from '../support/images.js';
+import { xmllint } from '../support/output-pages.js';
 
 const run = promisify(execFile);
 const ALTO_XSD = new URL('../fixtures/alto/alto-4-4.xsd', import.meta.url).pathname;
@@ -63,15 +64,13 @@ describe('outputs and artifacts (MODE=all)', () => {
     expect(expectedWords.length).toBeGreaterThan(3);
 
     // hOCR parses, with a word element for every word, each with a box and a confidence.
-    const hocr = await saved(`${id}.hocr`, files['document.hocr']!);
-    await run('xmllint', ['--noout', hocr]);
+    expect(xmllint(['--noout'], files['document.hocr']!.toString())).toEqual({ ok: true, errors: '' });
     const hocrWords = [...files['document.hocr']!.toString().matchAll(/class=['"]ocrx_word['"][^>]*title=['"]([^'"]*)['"]/g)].map((m) => m[1]!);
     expect(hocrWords).toHaveLength(expectedWords.length);
     for (const title of hocrWords) expect(title).toMatch(/bbox \d+ \d+ \d+ \d+; x_wconf \d+/);
 
     // ALTO validates against the ALTO 4 schema.
-    const alto = await saved(`${id}.alto.xml`, files['document.alto.xml']!);
-    await run('xmllint', ['--noout', '--schema', ALTO_XSD, alto]);
+    expect(xmllint(['--noout', '--schema', ALTO_XSD], files['document.alto.xml']!.toString())).toEqual({ ok: true, errors: '- validates\n' });
 
     // TSV: Tesseract's header, and a row per word.
     const rows = files['document.tsv']!.toString().trimEnd().split('\n').map((line) => line.split('\t'));

@@ -18,12 +18,12 @@ import type { OutputPage } from '../../outputs/output-types.js';
 export class OutputWriter {
   constructor(@Inject(ARTIFACT_STORE) private readonly store: ArtifactStore) {}
 
-  async write(job: { id: string; mediaType: string }, outputs: readonly OutputName[], original: Buffer, rows: JobPage[]): Promise<JobArtifact[]> {
+  async write(job: { id: string; mediaType: string; fileName: string | null }, outputs: readonly OutputName[], original: Buffer, rows: JobPage[]): Promise<JobArtifact[]> {
     const pages = rows.filter((row) => row.status === 'SUCCEEDED').map(outputPage);
     const artifacts: JobArtifact[] = [];
     for (const output of outputs.filter(isFileOutput)) {
       const { name, contentType } = FILE_OUTPUTS[output];
-      const data = await renderOutput(output, { original, mediaType: job.mediaType, pages });
+      const data = await renderOutput(output, { original, mediaType: job.mediaType, fileName: job.fileName, pages });
       const key = `${jobArtifactsFolder(job.id)}${name}`;
       await this.store.put(key, data);
       artifacts.push({ name, contentType, sizeBytes: data.length, key });
