@@ -85,6 +85,17 @@ describe('ocrflow command-line client', () => {
     await expect(access(join(out, 'scan.json'))).rejects.toThrow();
   });
 
+  it('asks the server for the file outputs named in --outputs and downloads them beside the text', async () => {
+    const out = join(dir, 'files');
+    const result = await run(process.execPath, [CLI, 'submit', pdf, '--wait', '--pages', '3', '--outputs', 'text,pdf,tsv', '--out', out], cliEnv);
+    expect(result.code, result.stderr).toBe(0);
+    const searchable = join(out, 'scan.pdf');
+    expect((await run('pdftotext', [searchable, '-'])).stdout).toContain('CHARLIE');
+    expect((await readFile(join(out, 'scan.tsv'), 'utf8')).split('\n')[0]).toBe('level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext');
+    await expect(access(join(out, 'scan.json'))).rejects.toThrow();
+    await expect(access(join(out, 'scan.hocr'))).rejects.toThrow();
+  });
+
   it('exits 1 with the API error code for a bad token or an unknown --schema, and 2 for a missing file', async () => {
     const forged = await run(process.execPath, [CLI, 'submit', pdf], { ...cliEnv, OCRFLOW_TOKEN: await token('x', 'another-secret-of-at-least-32-chars!!') });
     expect(forged.code).toBe(1);
