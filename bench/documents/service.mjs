@@ -112,9 +112,10 @@ export async function apiClient(base) {
     /** The Authorization header, for requests the client has no method for. */
     headers,
     get,
-    /** Uploads the file and resolves with the job id. */
-    async submit(data, fileName) {
+    /** Uploads the file, with any other form fields, and resolves with the job id. */
+    async submit(data, fileName, fields = {}) {
       const form = new FormData();
+      for (const [name, value] of Object.entries(fields)) form.append(name, value);
       form.append('file', new Blob([data]), fileName);
       const res = await fetch(`${base}/jobs`, { method: 'POST', body: form, headers });
       if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${await res.text()}`);

@@ -4,6 +4,8 @@
 // take the job. Reads a 10-page A4 scan at 300 dpi and a 7,000 x 7,000 image
 // of dense text, and prints the loop's delay percentiles and maximum over the
 // run (prom-client's monitorEventLoopDelay, reset by the first scrape).
+// OUTPUTS=text,json,pdf,hocr,alto,tsv asks for every output as well, made in
+// the worker when each job's pages are done.
 //   npm run build && EXTRA='{"ENABLE_METRICS":"true"}' node bench/probes/run.mjs bench/probes/event-loop.mjs
 import sharp from 'sharp';
 import { pageLines, scannedPdf } from '../documents/service.mjs';
@@ -23,9 +25,10 @@ export default async function ({ base, client }) {
   };
   await metrics();
   const started = Date.now();
+  const fields = process.env.OUTPUTS ? { outputs: process.env.OUTPUTS } : {};
   const ids = [
-    await client.submit(await scannedPdf(Array.from({ length: 10 }, (_, n) => pageLines(n + 1))), 'scan.pdf'),
-    await client.submit(await denseImage(7000), 'dense.png'),
+    await client.submit(await scannedPdf(Array.from({ length: 10 }, (_, n) => pageLines(n + 1))), 'scan.pdf', fields),
+    await client.submit(await denseImage(7000), 'dense.png', fields),
   ];
   const jobs = [];
   for (const id of ids) jobs.push(await client.finished(id));
