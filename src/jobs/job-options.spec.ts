@@ -25,8 +25,16 @@ describe('job options', () => {
   });
 
   it('defaults ocr to auto and refuses other modes', () => {
-    expect(jobOptionsSchema.parse({})).toEqual({ ocr: 'auto' });
+    expect(jobOptionsSchema.parse({})).toEqual({ ocr: 'auto', outputs: ['text', 'json'] });
     expect(jobOptionsSchema.safeParse({ ocr: 'always' }).success).toBe(false);
+  });
+
+  it('reads outputs from the form (comma-separated, repeats dropped) and as stored (a list); refuses unknown ones', () => {
+    expect(jobOptionsSchema.parse({ outputs: ' pdf, text ,pdf' }).outputs).toEqual(['pdf', 'text']);
+    expect(jobOptionsSchema.parse({ outputs: ['hocr', 'alto'] }).outputs).toEqual(['hocr', 'alto']);
+    for (const outputs of ['', 'docx', 'pdf,,text', 'x'.repeat(101), []]) {
+      expect(jobOptionsSchema.safeParse({ outputs }).success, JSON.stringify(outputs)).toBe(false);
+    }
   });
 });
 

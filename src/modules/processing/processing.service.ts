@@ -73,17 +73,14 @@ export class ProcessingService {
       this.logger.log({ jobId }, 'job stopped: cancelled, deleted or taken over');
       return 'done';
     } catch (error) {
-      if (error instanceof JobStopped) {
-        this.logger.log({ jobId }, 'job stopped mid-page: cancelled, deleted or taken over; its engines stopped');
-        return 'done';
-      }
       if (error instanceof DocumentError) {
         await this.lifecycle.fail(jobId, error.code, error.message);
         throw new UnrecoverableError(error.message);
       }
-      // Cancelled or deleted meanwhile (a delete removes the original first): nothing to retry.
-      if ((await this.jobs.progress(jobId))?.status !== 'RUNNING') {
-        this.logger.log({ jobId, reason: error instanceof Error ? error.message : String(error) }, 'job was cancelled or deleted while running; stopped');
+      // Cancelled, deleted or taken over mid-page: the lease aborted the engines, or the work
+      // failed for it (a delete removes the original first). Nothing to retry.
+      if (error instanceof JobStopped || (await this.jobs.progress(jobId))?.status !== 'RUNNING') {
+        this.logger.log({ jobId, reason: (error as Error).message }, 'job stopped mid-page: cancelled, deleted or taken over');
         return 'done';
       }
       // Not the document's fault (the store, the database or an engine failed): retried by the queue,

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { ErrorCode } from '../../common/app-error.js';
+import { Periodic } from '../../common/periodic.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
 import { JobLifecycle } from '../../jobs/job-lifecycle.js';
@@ -36,8 +37,10 @@ export interface ReconcileReport {
 @Injectable()
 export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ReconcilerService.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
+  private readonly sweeps = new Periodic(
+    () => this.tick(),
+    (error) => this.logger.warn(`reconcile failed: ${error.message}`),
+  );
   private lastQueuedSweep = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -48,13 +51,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   ) {}
 
   onApplicationBootstrap(): void {
-    const sweep = () => {
-      this.running ??= this.tick()
-        .catch((error: Error) => this.logger.warn(`reconcile failed: ${error.message}`))
-        .finally(() => (this.running = undefined));
-    };
-    sweep();
-    this.timer = setInterval(sweep, this.config.reconcile.intervalMs).unref();
+    this.sweeps.start(this.config.reconcile.intervalMs);
   }
 
   /**
@@ -62,9 +59,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
    * sweep must not query the database while it closes (Prisma would open a
    * new connection for it that nothing closes).
    */
-  async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  beforeApplicationShutdown(): Promise<void> {
+    return this.sweeps.stop();
   }
 
   /**

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Periodic } from '../../common/periodic.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
@@ -30,8 +31,10 @@ export interface SweepReport {
 @Injectable()
 export class WebhookSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebhookSweeper.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
+  private readonly sweeps = new Periodic(
+    () => this.sweep(),
+    (error) => this.logger.warn({ err: error }, 'webhook sweep failed'),
+  );
   /**
    * Jobs finished before this were all looked at. The first sweep looks back
    * {@link LOOKBACK_MS}; later ones only at what finished since (with a grace
@@ -48,19 +51,12 @@ export class WebhookSweeper implements OnApplicationBootstrap, BeforeApplication
   ) {}
 
   onApplicationBootstrap(): void {
-    const sweep = () => {
-      this.running ??= this.sweep()
-        .catch((error: Error) => this.logger.warn({ err: error }, 'webhook sweep failed'))
-        .finally(() => (this.running = undefined));
-    };
-    sweep();
-    this.timer = setInterval(sweep, this.config.reconcile.intervalMs).unref();
+    this.sweeps.start(this.config.reconcile.intervalMs);
   }
 
   /** Before Prisma disconnects, as the reconciler does. */
-  async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  beforeApplicationShutdown(): Promise<void> {
+    return this.sweeps.stop();
   }
 
   async sweep(now = Date.now()): Promise<SweepReport> {
