@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAINTENANCE_SCHEDULER_ID } from '../../src/jobs/queue-contract.js';
 import { RetentionService, type PurgeReport } from '../../src/modules/retention/retention.service.js';
 import { startApp, type RunningApp } from '../support/app.js';
 import { waitForJob, type ApiClient } from '../support/client.js';
@@ -97,5 +98,18 @@ describe('retention run by two replicas at the same moment', () => {
     expect(reports.every((report) => report.kept === 0)).toBe(true);
     expect(await remaining(env)).toEqual([young]);
     expect(await filesOf(env, old)).toEqual([]);
+  });
+
+  it('schedules the purge again when Redis lost the maintenance queue', async () => {
+    const queue = new Queue('maintenance', { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix: env.queuePrefix });
+    try {
+      expect(await queue.getJobScheduler(MAINTENANCE_SCHEDULER_ID)).toMatchObject({ every: 3_600_000 });
+      await queue.obliterate({ force: true }); // what a flush or a restart without persistence does to it
+      expect(await queue.getJobScheduler(MAINTENANCE_SCHEDULER_ID)).toBeUndefined();
+      await eventually(async () => (await queue.getJobScheduler(MAINTENANCE_SCHEDULER_ID)) ?? undefined, 30_000);
+      expect(await queue.getJobSchedulersCount()).toBe(1);
+    } finally {
+      await queue.close();
+    }
   });
 });
