@@ -37,7 +37,8 @@ export interface Lease {
 @Injectable()
 export class JobLeases {
   private readonly logger = new Logger(JobLeases.name);
-  private readonly held = new Set<{ drain: () => void }>();
+  /** How to drain each lease held now. */
+  private readonly drains = new Set<() => void>();
 
   constructor(
     private readonly lifecycle: JobLifecycle,
@@ -61,8 +62,10 @@ export class JobLeases {
     };
     const timer = setInterval(check, this.config.reconcile.leaseMs / 6).unref();
     const unfollow = await this.bus.follow(jobId, check);
-    const entry = { drain: () => (draining = true) };
-    this.held.add(entry);
+    const drain = () => {
+      draining = true;
+    };
+    this.drains.add(drain);
     return {
       signal: stop.signal,
       get draining() {
@@ -71,13 +74,13 @@ export class JobLeases {
       release: () => {
         clearInterval(timer);
         unfollow();
-        this.held.delete(entry);
+        this.drains.delete(drain);
       },
     };
   }
 
   /** Shutdown: every running job stops at its next checkpoint. */
   drainAll(): void {
-    for (const lease of this.held) lease.drain();
+    for (const drain of this.drains) drain();
   }
 }

@@ -11,6 +11,9 @@ import { WEBHOOK_JOB_EVENTS, webhookBody, webhookEventName } from './webhook-pay
 import { WebhookProducer } from './webhook.producer.js';
 import { WebhooksRepository, type NewDelivery } from './webhooks.repository.js';
 
+/** Jobs whose page-event decision is kept: far more than a worker runs at once. */
+const PAGE_EVENTS_REMEMBERED = 1_000;
+
 /**
  * The webhook outbox: turns a job's committed events (`job_events`) into
  * delivery rows, one per (job, event, url) under a unique key, and queues
@@ -30,11 +33,21 @@ export class WebhookOutbox implements OnModuleInit {
     @Optional() private readonly metrics?: MetricsService,
   ) {}
 
+  /**
+   * Per job running here: whether any of its targets wants `job.page_completed`,
+   * read with the job on its first page. Most jobs want only their end, and
+   * without this every page re-read the job and its events so far.
+   */
+  private readonly pageEvents = new Map<string, Promise<boolean>>();
+
   onModuleInit(): void {
     if (!this.config.webhooks) return;
     // Listeners run inside the lifecycle's call: never throw into it, never make it wait.
-    this.lifecycle.events.on('finished', ({ jobId }) => this.push(jobId));
-    this.lifecycle.events.on('pageCompleted', (jobId) => this.push(jobId));
+    this.lifecycle.events.on('finished', ({ jobId }) => {
+      this.pageEvents.delete(jobId);
+      this.push(jobId);
+    });
+    this.lifecycle.events.on('pageCompleted', (jobId) => void this.pushPage(jobId));
   }
 
   /**
@@ -61,6 +74,20 @@ export class WebhookOutbox implements OnModuleInit {
     await this.producer.enqueue(created);
     for (const row of created) this.metrics?.webhookCreated(row.eventType);
     return created.length;
+  }
+
+  private async pushPage(jobId: string): Promise<void> {
+    let wanted = this.pageEvents.get(jobId);
+    if (!wanted) {
+      // Jobs that end elsewhere (a cancel in the API) leave an entry: keep the oldest out.
+      if (this.pageEvents.size >= PAGE_EVENTS_REMEMBERED) this.pageEvents.delete(this.pageEvents.keys().next().value!);
+      wanted = this.repository
+        .job(jobId)
+        .then((job) => job !== null && this.targets(job).some((target) => target.events.includes('job.page_completed')))
+        .catch(() => true); // unknown: the sync decides, and logs its own failure
+      this.pageEvents.set(jobId, wanted);
+    }
+    if (await wanted) this.push(jobId);
   }
 
   private push(jobId: string): void {

@@ -19,13 +19,17 @@ const LISTED_ATTEMPTS = 50;
 export class WebhooksRepository {
   constructor(private readonly prisma: PrismaService) {}
 
+  job(id: string): Promise<Job | null> {
+    return this.prisma.job.findUnique({ where: { id } });
+  }
+
   /**
    * A job and its events of `types` after the newest event it has a delivery
    * for. Events commit in `seq` order (each locks the job row), so everything
    * up to that seq has its deliveries: they are created per event in one statement.
    */
   async undelivered(jobId: string, types: string[]): Promise<{ job: Job; events: JobEvent[] } | null> {
-    const job = await this.prisma.job.findUnique({ where: { id: jobId } });
+    const job = await this.job(jobId);
     if (!job) return null;
     const newest = await this.prisma.webhookDelivery.aggregate({ where: { jobId }, _max: { eventSeq: true } });
     const events = await this.prisma.jobEvent.findMany({

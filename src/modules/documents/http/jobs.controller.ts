@@ -26,7 +26,6 @@ import { DocumentsService, retryBody } from '../documents.service.js';
 import { JobEventStream } from '../../../jobs/job-event-stream.js';
 import { jobStatus } from '../../../jobs/job-status.js';
 import { readUpload } from './read-upload.js';
-import { ORIGINAL } from '../job.view.js';
 import { ApiBody, ApiConsumes, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, ApiScoped, ref } from '../../../http/openapi.js';
 
@@ -188,7 +187,7 @@ export class JobsController {
   ): Promise<Buffer> {
     const { artifact, data } = await this.documents.artifact(visibleOwner(principal), id, name);
     reply.header('Content-Type', artifact.contentType);
-    reply.header('Content-Disposition', `attachment; filename="${artifact.name === ORIGINAL ? 'original' : artifact.name}"`);
+    reply.header('Content-Disposition', `attachment; filename="${artifact.name}"`);
     reply.header('Accept-Ranges', 'bytes');
     const ranges = range === undefined ? undefined : parseRange(data.length, range, { combine: true });
     if (ranges === -1) {
