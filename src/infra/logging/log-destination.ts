@@ -4,23 +4,26 @@ type SonicBoom = ReturnType<typeof pino.destination>;
 
 /**
  * Where the logs go: standard output, with the lines logged in one turn of
- * the event loop written together once the turn is over, from libuv's thread
- * pool (sonic-boom, `sync: false`; further turns' lines wait while a write is
- * in flight and leave together in the next).
+ * the event loop written together, in one synchronous write, once the turn is
+ * over.
  *
- * pino's default already wrote from the thread pool, but one line at a time:
- * under upload load each access log line was a hand-off to a pool thread
- * and back, 4-6 % of the API's main thread (bench/upload). Lines are never
- * held longer than the turn that logged them, so at low traffic each still
- * appears at once. What is pending when the process exits (`process.exit`
- * included) is written synchronously then.
+ * pino's default wrote from libuv's thread pool one line at a time: under
+ * upload load each access log line was a hand-off to a pool thread and back,
+ * 4-6 % of the API's main thread (bench/upload). One write a turn costs a
+ * system call, not a thread's round trip. It is synchronous because an
+ * asynchronous write still in flight when the process exits could land after
+ * the last lines, written synchronously then (seen in CI: the lines of an
+ * earlier turn came out after the final one). Lines are never held longer
+ * than the turn that logged them, so at low traffic each still appears at
+ * once; what is pending when the process exits (`process.exit` included) is
+ * written then.
  */
 class LogDestination {
   private pending = '';
   private readonly out: SonicBoom;
 
   constructor() {
-    this.out = pino.destination({ dest: 1, sync: false, minLength: 0 });
+    this.out = pino.destination({ dest: 1, sync: true, minLength: 0 });
     process.once('exit', () => this.flushSync());
   }
 
