@@ -22,7 +22,7 @@ COPY prisma ./prisma
 COPY scripts ./scripts
 COPY src ./src
 # Production dependencies only from here on. The OCR language data ships inside
-# them (@tesseract.js-data/eng and /osd), so the image never downloads a model.
+# them (@tesseract.js-data/eng, /deu, /fra and /osd), so the image never downloads a model.
 RUN npm run build && npm prune --omit=dev
 
 FROM node:24-bookworm-slim

@@ -151,7 +151,7 @@ replay build Dockerfile "$ROOT" "$work/build" "$work/build.log" || { tail -30 "$
 log "image smoke: runtime stages"
 replay runtime Dockerfile "$ROOT" "$work/api" "$work/build"
 replay runtime Dockerfile.worker "$ROOT" "$work/worker" "$work/build"
-for model in eng/4.0.0_best_int/eng.traineddata.gz osd/4.0.0/osd.traineddata.gz; do
+for model in eng/4.0.0_best_int/eng.traineddata.gz deu/4.0.0_best_int/deu.traineddata.gz fra/4.0.0_best_int/fra.traineddata.gz osd/4.0.0/osd.traineddata.gz; do
   test -f "$work/worker/node_modules/@tesseract.js-data/$model" || { echo "worker image lacks @tesseract.js-data/$model" >&2; exit 1; }
 done
 

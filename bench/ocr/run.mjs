@@ -33,7 +33,7 @@ if (!existsSync(join(DIST, 'ocr-pool.js'))) {
 }
 const { prepareForOcr, wholeImage } = await import(join(ROOT, 'dist/reader/image-decoder.js'));
 const { OcrPool } = await import(join(DIST, 'ocr-pool.js'));
-const { modelLangPath } = await import(join(DIST, 'ocr-engine.js'));
+const { languageFile } = await import(join(DIST, 'language-data.js'));
 const { envSchema } = await import(join(ROOT, 'dist/config/config.schema.js'));
 
 const corpus = process.env.OCRFLOW_CORPUS ?? resolve(ROOT, '../shared/corpus');
@@ -76,7 +76,7 @@ const describe = (o) => (o.engine === 'native' ? 'native engine' : `tesseract.js
 // The CLIs get the PNG that prepareForOcr makes at full size: the CLI ignores
 // EXIF orientation, and decoding the JPEG itself would measure a different input.
 const work = mkdtempSync(join(os.tmpdir(), 'ocrflow-bench-'));
-const sameModel = makeTessdata(modelLangPath(SERVICE.model));
+const sameModel = makeTessdata(dirname(await languageFile('eng', SERVICE.model)));
 const prepMs = [];
 for (const [i, page] of pages.entries()) {
   const t0 = performance.now();

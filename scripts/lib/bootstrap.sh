@@ -76,6 +76,10 @@ ensure_test_tools() {
   local missing=()
   command -v qpdf >/dev/null || missing+=(qpdf)
   command -v tesseract >/dev/null || missing+=(tesseract-ocr)
+  # The native engine's models of OCR_LANGS's default set (English comes with tesseract-ocr).
+  for lang in deu fra; do
+    [ -n "$(find /usr/share/tesseract-ocr -name "$lang.traineddata" 2>/dev/null)" ] || missing+=("tesseract-ocr-$lang")
+  done
   command -v openssl >/dev/null || missing+=(openssl)
   command -v xmllint >/dev/null || missing+=(libxml2-utils) # hOCR well-formedness, ALTO schema validation
   command -v pdftotext >/dev/null || missing+=(poppler-utils) # searchable PDFs' text layer, extracted again

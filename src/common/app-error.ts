@@ -36,6 +36,8 @@ export const ErrorCode = {
   JOB_NOT_RETRYABLE: 'JOB_NOT_RETRYABLE',
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
   IDEMPOTENCY_KEY_IN_PROGRESS: 'IDEMPOTENCY_KEY_IN_PROGRESS',
+  /** A job asked for an OCR language this deployment has not installed (`OCR_LANGS`). */
+  LANGUAGE_NOT_INSTALLED: 'LANGUAGE_NOT_INSTALLED',
   OCR_TIMEOUT: 'OCR_TIMEOUT',
   QUEUE_UNAVAILABLE: 'QUEUE_UNAVAILABLE',
   STORAGE_UNAVAILABLE: 'STORAGE_UNAVAILABLE',
@@ -85,8 +87,8 @@ export function validationFailed(message: string, error: ZodError, whole = ''): 
  * (corrupt, unsupported, too large). Processors turn it into a permanent failure.
  */
 export class DocumentError extends AppError {
-  constructor(code: ErrorCode, message: string) {
-    super(code, message);
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
     this.name = 'DocumentError';
   }
 }

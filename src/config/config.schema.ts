@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { languageList } from '../common/languages.js';
 import { parseWebhookEvents, WEBHOOK_EVENTS } from '../common/webhook-events.js';
 
 /** The process roles one build can take; see ARCHITECTURE.md. */
@@ -98,6 +99,8 @@ export const envSchema = z.object({
   OCR_DESKEW: bool.default(true),
   OCR_ENGINE: z.enum(['auto', 'tesseractjs', 'native']).default('tesseractjs'),
   OCR_MODEL: z.enum(['fast', 'best_int']).default('fast'),
+  OCR_LANGS: languageList(30).default(['eng', 'deu', 'fra']),
+  OCR_DEFAULT_LANGS: languageList(5).default(['eng']),
 
   MAX_UPLOAD_BYTES: positiveInt.default(20 * 1024 * 1024),
   MAX_IMAGE_PIXELS: positiveInt.default(50_000_000),
@@ -179,6 +182,10 @@ export const envSchema = z.object({
   // Unsigned webhooks cannot be told from forged ones: no webhook without a secret.
   if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
     ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET'], message: 'is required with WEBHOOK_URL: webhooks are always signed' });
+  }
+  const notInstalled = env.OCR_DEFAULT_LANGS?.filter((code) => !env.OCR_LANGS?.includes(code)) ?? [];
+  if (notInstalled.length > 0) {
+    ctx.addIssue({ code: 'custom', path: ['OCR_DEFAULT_LANGS'], message: `${notInstalled.join(', ')} is not in OCR_LANGS` });
   }
   if (env.SERVICE_ENV === 'prod' && env.JWT_JWKS_URL?.startsWith('http:')) {
     ctx.addIssue({ code: 'custom', path: ['JWT_JWKS_URL'], message: 'must be https in prod' });

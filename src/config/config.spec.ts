@@ -117,6 +117,13 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...base, HTTP_REQUEST_TIMEOUT_MS: '0' })).toEqual([expect.stringMatching(/^HTTP_REQUEST_TIMEOUT_MS: /)]);
   });
 
+  it('reads the installed OCR languages and a default among them', () => {
+    expect(loadConfig(base).ocr).toMatchObject({ languages: ['eng', 'deu', 'fra'], defaultLanguages: ['eng'] });
+    expect(loadConfig({ ...base, OCR_LANGS: 'deu+eng', OCR_DEFAULT_LANGS: 'deu+eng' }).ocr).toMatchObject({ languages: ['deu', 'eng'], defaultLanguages: ['deu', 'eng'] });
+    expect(() => loadConfig({ ...base, OCR_LANGS: 'deu', OCR_DEFAULT_LANGS: 'eng' })).toThrow(/OCR_DEFAULT_LANGS: eng is not in OCR_LANGS/);
+    expect(() => loadConfig({ ...base, OCR_LANGS: 'English' })).toThrow(/OCR_LANGS/);
+  });
+
   it('lets the platform PORT win and accepts the legacy concurrency alias', () => {
     const config = loadConfig({ ...base, PORT: '8080', QUEUE_WORKER_CONCURRENCY: '3' });
     expect(config.http.port).toBe(8080);

@@ -80,6 +80,10 @@ export interface AppConfig {
     engine: Env['OCR_ENGINE'];
     /** tesseract.js's model; the native engine uses the one installed with Tesseract. */
     model: Env['OCR_MODEL'];
+    /** Every language a job may ask for, checked to be installed when the worker starts. */
+    languages: string[];
+    /** What a job reads with unless it asks for others; a subset of `languages`. */
+    defaultLanguages: string[];
   };
   /** The LLM field extractor; absent: fields are extracted locally only. */
   llm?: { baseUrl: string; apiKey?: string; model: string; timeoutMs: number; maxInputChars: number };
@@ -238,6 +242,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       deskew: e.OCR_DESKEW,
       engine: e.OCR_ENGINE,
       model: e.OCR_MODEL,
+      languages: e.OCR_LANGS,
+      defaultLanguages: e.OCR_DEFAULT_LANGS,
     },
     llm: e.LLM_BASE_URL
       ? { baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL!, timeoutMs: e.LLM_TIMEOUT_MS, maxInputChars: e.LLM_MAX_INPUT_CHARS }

@@ -116,6 +116,10 @@ export const schemas = {
   WebhookDelivery: webhookDelivery,
   WebhookDeliveryList: z.object({ items: z.array(webhookDelivery), nextCursor: z.string().nullable() }),
   SchemaList: z.object({ items: z.array(schemaSummary) }),
+  LanguageList: z.object({
+    installed: z.array(z.string()).describe('Tesseract codes a job may ask for in `languages` (`OCR_LANGS`)'),
+    default: z.array(z.string()).describe('What a job reads with when it names none (`OCR_DEFAULT_LANGS`)'),
+  }),
   QueueState: z.object({ queue: z.record(z.string(), z.number()), jobs: z.record(z.string(), z.number()) }),
   Health: z.object({ status: z.string() }).catchall(z.unknown()),
   Problem: z.object({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DocumentError, ErrorCode } from '../common/app-error.js';
-import { jobOptionsSchema, selectPages } from './job-options.js';
+import { jobLanguages, jobOptionsSchema, selectPages } from './job-options.js';
 
 const code = (fn: () => unknown) => {
   try {
@@ -39,6 +39,24 @@ describe('job options', () => {
 });
 
 describe('selectPages', () => {
+  it('reads languages as Tesseract writes them (deu+eng, main one first) and as stored; refuses malformed lists and more than five', () => {
+    expect(jobOptionsSchema.parse({ languages: 'deu+eng' }).languages).toEqual(['deu', 'eng']);
+    expect(jobOptionsSchema.parse({ languages: ' fra , deu+fra' }).languages).toEqual(['fra', 'deu']);
+    expect(jobOptionsSchema.parse({ languages: ['chi_sim'] }).languages).toEqual(['chi_sim']);
+    for (const languages of ['', 'German', 'de', 'deu++eng', 'eng+deu+fra+ita+spa+por', '../eng', []]) {
+      expect(jobOptionsSchema.safeParse({ languages }).success, JSON.stringify(languages)).toBe(false);
+    }
+  });
+
+  it('gives a job its languages, the default when it names none, and names the installed ones when one is missing', () => {
+    const ocr = { languages: ['eng', 'deu'], defaultLanguages: ['eng'] };
+    expect(jobLanguages(undefined, ocr)).toEqual(['eng']);
+    expect(jobLanguages(['deu', 'eng'], ocr)).toEqual(['deu', 'eng']);
+    expect(() => jobLanguages(['fra', 'deu'], ocr)).toThrow(
+      expect.objectContaining({ code: ErrorCode.LANGUAGE_NOT_INSTALLED, message: 'OCR language fra is not installed; installed: eng, deu' }),
+    );
+  });
+
   it('selects every page, or the requested ones in order without repeats', () => {
     expect(selectPages(undefined, 3, 10)).toEqual([1, 2, 3]);
     expect(selectPages('7,1-3,2', 9, 10)).toEqual([1, 2, 3, 7]);

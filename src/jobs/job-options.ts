@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { DocumentError, ErrorCode } from '../common/app-error.js';
+import { languageList } from '../common/languages.js';
 import { DEFAULT_OUTPUTS, OUTPUTS } from '../outputs/outputs.js';
 import { parseWebhookEvents, WEBHOOK_EVENTS } from '../common/webhook-events.js';
+
+/** Most OCR languages one job may ask for: each one more makes every page slower to read. */
+const MAX_LANGUAGES = 5;
 
 /** Longest `pages` value accepted; a page list longer than this is not a typo. */
 const MAX_RANGES_LENGTH = 200;
@@ -26,6 +30,12 @@ export const jobOptionsSchema = z.object({
     .optional(),
   /** `force` OCRs PDF pages even when they have a text layer. */
   ocr: z.enum(['auto', 'force']).default('auto'),
+  /**
+   * OCR languages, `deu+eng` in the form (the first the main one), each one of
+   * the deployment's `OCR_LANGS` (see {@link jobLanguages}); its
+   * `OCR_DEFAULT_LANGS` when absent.
+   */
+  languages: languageList(MAX_LANGUAGES).optional(),
   /** Fields to extract: a built-in schema's name or a custom schema as JSON text, see `parseSchema`. */
   schema: z.string().optional(),
   /**
@@ -53,6 +63,23 @@ export const jobOptionsSchema = z.object({
 export type JobOptions = z.infer<typeof jobOptionsSchema>;
 /** Options as stored: what the schema accepts (a row is parsed again where it is read). */
 export type StoredJobOptions = z.input<typeof jobOptionsSchema>;
+
+/**
+ * The languages a job reads with: those it asked for, or the deployment's default.
+ *
+ * @throws DocumentError LANGUAGE_NOT_INSTALLED naming the installed ones (a
+ *   worker whose `OCR_LANGS` lacks one the API accepted fails the job with it).
+ */
+export function jobLanguages(asked: string[] | undefined, ocr: { languages: string[]; defaultLanguages: string[] }): string[] {
+  const missing = asked?.filter((code) => !ocr.languages.includes(code)) ?? [];
+  if (missing.length > 0) {
+    const list = (codes: string[]) => codes.join(', ');
+    throw new DocumentError(ErrorCode.LANGUAGE_NOT_INSTALLED, `OCR language ${list(missing)} is not installed; installed: ${list(ocr.languages)}`, {
+      installed: ocr.languages,
+    });
+  }
+  return asked ?? ocr.defaultLanguages;
+}
 
 type Range = [from: number, to: number];
 

@@ -6,10 +6,13 @@
 // native code can only be stopped by killing its process, and a crash in native
 // code then ends this process, not the worker's.
 //
-// Started as `node native-engine.process.js <languages> <psm> <purpose>`;
+// Started as `node native-engine.process.js <languages> <psm> <purpose> <installed>`
+// (`installed`: every language the service offers, `+`-separated, checked at start);
 // answers `{ ready: true }` once the model is loaded (or `{ ready: false, error }`
 // and exits), then `{ id, tsv }`, `{ id, orientation }` or `{ id, error, unreadable }`
 // per `{ id, image }`.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import koffi from 'koffi';
 import { releaseFreedMemory } from '../common/release-memory.js';
 import type { DetectedOrientation } from './ocr-engine.js';
@@ -39,6 +42,7 @@ function bind() {
   return {
     create: tesseract.func('void *TessBaseAPICreate()'),
     init: tesseract.func('int TessBaseAPIInit2(void *api, const char *datapath, const char *language, int oem)'),
+    datapath: tesseract.func('const char *TessBaseAPIGetDatapath(void *api)'),
     setPageSegMode: tesseract.func('void TessBaseAPISetPageSegMode(void *api, int mode)'),
     setVariable: tesseract.func('int TessBaseAPISetVariable(void *api, const char *name, const char *value)'),
     setImage: tesseract.func('void TessBaseAPISetImage2(void *api, void *pix)'),
@@ -55,13 +59,20 @@ function bind() {
 }
 
 /** Loads the model; the function it returns answers one image, or null when Leptonica cannot read it. */
-function start(languages: string, psm: number, purpose: string): (image: Uint8Array) => NativeAnswer | null {
+function start(languages: string, psm: number, purpose: string, installed: string): (image: Uint8Array) => NativeAnswer | null {
   const c = bind();
   const api = c.create();
   const orientation = purpose === 'orientation';
   // Datapath null: the library's own tessdata folder, as the `tesseract` CLI uses.
   if (c.init(api, null, languages, orientation ? TESSERACT_ONLY : LSTM_ONLY) !== 0) {
     throw new Error(`Tesseract could not load the language data for ${languages}`);
+  }
+  // Checked now, so that a job asking for one of them later cannot be the first to find it missing.
+  const datapath = c.datapath(api) as string;
+  const missing = installed.split('+').filter((language) => language && !existsSync(join(datapath, `${language}.traineddata`)));
+  if (missing.length > 0) {
+    const packages = missing.map((language) => `tesseract-ocr-${language.replace('_', '-')}`).join(' ');
+    throw new Error(`Tesseract has no data for ${missing.join(', ')} in ${datapath} (Debian: apt-get install ${packages})`);
   }
   c.setPageSegMode(api, psm);
   // Diagnostics ("Estimating resolution as 300") would otherwise go to stderr.
@@ -96,10 +107,10 @@ function start(languages: string, psm: number, purpose: string): (image: Uint8Ar
 }
 
 const send = (reply: NativeReply) => process.send!(reply);
-const [languages = 'eng', psm = '6', purpose = 'text'] = process.argv.slice(2);
+const [languages = 'eng', psm = '6', purpose = 'text', installed = ''] = process.argv.slice(2);
 let answer: (image: Uint8Array) => NativeAnswer | null;
 try {
-  answer = start(languages, Number(psm), purpose);
+  answer = start(languages, Number(psm), purpose, installed);
   send({ ready: true });
 } catch (error) {
   const reply: NativeReply = { ready: false, error: error instanceof Error ? error.message : String(error) };

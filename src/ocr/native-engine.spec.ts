@@ -164,3 +164,22 @@ describe('native engine start-up', () => {
     expect(engineProcesses()).toEqual([]);
   });
 });
+
+describe('native engine languages', () => {
+  it('reads German with Debian\'s German model on an engine started for it', async () => {
+    const pool = await OcrPool.create({ size: 1, engine: 'native', installed: ['eng', 'deu'] });
+    try {
+      const page = await pool.recognize(await textImage(['Größe Übermäßig schön']), { languages: ['deu'] });
+      expect(normalised(page.text)).toBe('Größe Übermäßig schön');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('fails to start naming the Debian package when an installed language has no model', async () => {
+    await expect(OcrPool.create({ size: 1, engine: 'native', installed: ['eng', 'ita'] })).rejects.toMatchObject({
+      code: ErrorCode.INTERNAL,
+      message: expect.stringContaining('apt-get install tesseract-ocr-ita'),
+    });
+  });
+});

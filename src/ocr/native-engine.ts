@@ -11,6 +11,8 @@ import { parseTsv } from './tsv.js';
 /** What a native engine runs with. */
 export interface NativeEngineConfig {
   languages: string[];
+  /** Every language engines of this pool may be asked for, checked to be installed at start. */
+  installed: string[];
   psm: OcrPageSegMode;
   createTimeoutMs: number;
   /** `orientation`: an engine for {@link NativeEngine.detectOrientation} only, with Tesseract's `osd` model. */
@@ -47,7 +49,10 @@ export class NativeEngine implements TextEngine {
   private readonly calls = new PendingCalls<NativeAnswer>();
   private stderr = '';
 
-  private constructor(private readonly child: ChildProcess) {
+  private constructor(
+    readonly languages: string,
+    private readonly child: ChildProcess,
+  ) {
     child.stderr?.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString('utf8')).slice(-STDERR_TAIL)));
     child.on('message', (reply: NativeReply) => {
       if (!('id' in reply)) return;
@@ -66,11 +71,12 @@ export class NativeEngine implements TextEngine {
   /**
    * Starts the process and resolves once it has loaded the model.
    *
-   * @throws AppError INTERNAL when the library or the language data is missing,
+   * @throws AppError INTERNAL when the library or the data of a language (of
+   *   `languages` or `installed`) is missing,
    *   or the process does not come up within `createTimeoutMs`.
    */
   static async create(config: NativeEngineConfig): Promise<NativeEngine> {
-    const child = fork(processFile(), [config.languages.join('+'), String(config.psm), config.purpose], {
+    const child = fork(processFile(), [config.languages.join('+'), String(config.psm), config.purpose, config.installed.join('+')], {
       env: { ...process.env, OMP_THREAD_LIMIT: '1' },
       execArgv: [],
       serialization: 'advanced',
@@ -96,7 +102,7 @@ export class NativeEngine implements TextEngine {
       clearTimeout(timer);
       child.removeAllListeners();
     }
-    return new NativeEngine(child);
+    return new NativeEngine(config.languages.join('+'), child);
   }
 
   get alive(): boolean {

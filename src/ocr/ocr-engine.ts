@@ -1,18 +1,19 @@
 import { access } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Worker as Thread } from 'node:worker_threads';
 import { createWorker, OEM, type PSM, type Worker } from 'tesseract.js';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import { withTimeout } from '../common/with-timeout.js';
-import type { OcrModel, OcrPageSegMode, RecognizedText, Rotation } from './ocr-types.js';
+import type { OcrPageSegMode, RecognizedText, Rotation } from './ocr-types.js';
 import { parseTsv } from './tsv.js';
 
 /** Everything an engine needs to start; resolved from `OcrPoolOptions` by the pool. */
 export interface OcrEngineConfig {
   languages: string[];
+  /** Every language engines of this pool may be asked for (the native engine checks them at start). */
+  installed: string[];
   langPath: string;
   psm: OcrPageSegMode;
   createTimeoutMs: number;
@@ -37,27 +38,10 @@ export function osdLangPath(): string {
   return join(dirname(require.resolve('@tesseract.js-data/osd/package.json')), '4.0.0');
 }
 
-/**
- * The folder holding `eng.traineddata.gz` for a model.
- *
- * `fast`: Tesseract's tessdata_fast model, shipped in `models/` (no npm package
- * has it) and the one Debian's `tesseract-ocr-eng` installs. Measured on the 25
- * SROIE receipts at PSM 6: 0.63 s of CPU a receipt against 0.83 s for
- * `best_int`, median CER 10.9 % against 11.9 %.
- *
- * `best_int`: the `@tesseract.js-data/eng` package's `4.0.0_best_int`. Its LSTM
- * network is the one inside the package's default `4.0.0` file, but the file
- * lacks the legacy engine's data we never load (an idle engine costs 67 MB
- * instead of 157 MB).
- */
-export function modelLangPath(model: OcrModel): string {
-  if (model === 'fast') return fileURLToPath(new URL('../../models/tessdata_fast', import.meta.url));
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('@tesseract.js-data/eng/package.json')), '4.0.0_best_int');
-}
-
 /** What {@link OcrPool} needs of an engine, tesseract.js thread or native process slot alike. */
 export interface TextEngine {
+  /** The languages it reads, as Tesseract takes them (`deu+eng`). */
+  readonly languages: string;
   /** Recognitions started on this engine, for recycling. */
   jobs: number;
   /**
@@ -84,6 +68,7 @@ export class OcrEngine implements TextEngine {
   private failCurrent?: (error: Error) => void;
 
   private constructor(
+    readonly languages: string,
     private readonly worker: Worker,
     private readonly thread: Thread | undefined,
   ) {
@@ -153,7 +138,7 @@ export class OcrEngine implements TextEngine {
         throw new AppError(ErrorCode.INTERNAL, `OCR engine did not start within ${config.createTimeoutMs} ms`);
       });
       starting = false;
-      const engine = new OcrEngine(worker, thread ?? (worker as unknown as { worker?: Thread }).worker);
+      const engine = new OcrEngine(config.languages.join('+'), worker, thread ?? (worker as unknown as { worker?: Thread }).worker);
       // debug_file: Tesseract's diagnostics ("Detected 39 diacritics", "Estimating
       // resolution") go to stdout otherwise, bypassing the service's logger.
       await worker.setParameters({ tessedit_pageseg_mode: String(config.psm) as PSM, debug_file: '/dev/null' });

@@ -94,13 +94,13 @@ describe('OcrPool', () => {
 
   it('counts the engines free this moment: none while calls wait, all once they are done', async () => {
     const image = await render(['Idle 42'], 500);
-    expect(pool.idleEngines).toBe(2);
+    expect(pool.idleEngines()).toBe(2);
     const first = pool.recognize(image);
-    expect(pool.idleEngines).toBe(1);
+    expect(pool.idleEngines()).toBe(1);
     const calls = [first, pool.recognize(image), pool.recognize(image)];
-    expect(pool.idleEngines).toBe(0);
+    expect(pool.idleEngines()).toBe(0);
     expect((await Promise.all(calls)).map((p) => p.text.trim())).toEqual(['Idle 42', 'Idle 42', 'Idle 42']);
-    expect(pool.idleEngines).toBe(2);
+    expect(pool.idleEngines()).toBe(2);
   });
 
   it('reads a page cut into bands on both engines as one page, boxes in the whole page', async () => {
@@ -334,5 +334,77 @@ describe('OcrPool cancellation and failures', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('OcrPool languages', () => {
+  const GERMAN = 'Größe Übermäßig schön';
+
+  it('reads a call in the languages it asks for on an engine started for them, never holding more engines than its size', async () => {
+    const reasons: string[] = [];
+    const pool = await OcrPool.create({ size: 1, languages: ['eng'], installed: ['eng', 'deu'], onRecycle: (reason) => reasons.push(reason) });
+    try {
+      const image = await render([GERMAN]);
+      const english = await pool.recognize(image);
+      expect(english.text.trim()).not.toBe(GERMAN); // the English model has no ß or umlauts to offer
+      expect((await pool.recognize(image, { languages: ['deu'] })).text.trim()).toBe(GERMAN);
+      expect(pool.idleEngines(['deu'])).toBe(1);
+      expect(pool.idleEngines()).toBe(0);
+      expect((await pool.recognize(await render(['Invoice 12345']))).text.trim()).toBe('Invoice 12345');
+      expect(pool.engines).toBe(1);
+      expect(reasons).toEqual(['languages', 'languages']);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('serves calls for different languages at once, each with its own result', async () => {
+    const pool = await OcrPool.create({ size: 2, languages: ['eng'], installed: ['eng', 'deu'] });
+    try {
+      const [german, english] = await Promise.all([render([GERMAN]), render(['Receipt 2002'])]);
+      const pages = await Promise.all([english, german, english, german, english].map((image) =>
+        pool.recognize(image, image === german ? { languages: ['deu'] } : {}),
+      ));
+      expect(pages.map((page) => page.text.trim())).toEqual(['Receipt 2002', GERMAN, 'Receipt 2002', GERMAN, 'Receipt 2002']);
+      expect(pool.engines).toBeLessThanOrEqual(2); // one may still be starting in place of another
+      await until(() => pool.engines === 2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('does not let calls for its usual languages overtake the oldest call for others', async () => {
+    const pool = await OcrPool.create({ size: 1, languages: ['eng'], installed: ['eng', 'deu'] });
+    try {
+      const [german, english] = await Promise.all([render([GERMAN]), render(['Receipt 2002'])]);
+      const done: number[] = [];
+      const calls = [english, german, english, english, english].map((image, i) =>
+        pool.recognize(image, image === german ? { languages: ['deu'] } : {}).then(() => done.push(i)),
+      );
+      await Promise.all(calls);
+      // One engine reads one call at a time: the German call goes second, not behind every English one.
+      expect(done).toEqual([0, 1, 2, 3, 4]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('refuses a call for a language it was not given', async () => {
+    const pool = await OcrPool.create({ size: 1 });
+    try {
+      await expect(pool.recognize(await render(['Hello 42']), { languages: ['deu'] })).rejects.toMatchObject({
+        code: ErrorCode.INTERNAL,
+        message: expect.stringContaining('not installed: deu'),
+      });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('fails to start naming the package to install when a language has no data', async () => {
+    await expect(OcrPool.create({ size: 1, installed: ['eng', 'ita'] })).rejects.toMatchObject({
+      code: ErrorCode.INTERNAL,
+      message: expect.stringContaining('install @tesseract.js-data/ita'),
+    });
   });
 });

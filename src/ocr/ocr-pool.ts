@@ -1,11 +1,14 @@
 import sharp from 'sharp';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
-import { modelLangPath, OcrEngine, osdLangPath, type DetectedOrientation, type OcrEngineConfig, type TextEngine } from './ocr-engine.js';
+import { OcrEngine, osdLangPath, type DetectedOrientation, type OcrEngineConfig, type TextEngine } from './ocr-engine.js';
+import { LanguageFolder } from './language-data.js';
 import { NativeEngine } from './native-engine.js';
 import { mapBoxes, type BandedImage, type OcrPage, type OcrPoolOptions, type RecognizeOptions, type RecycleReason } from './ocr-types.js';
 import { pageConfidence } from './tsv.js';
 
 interface Waiter {
+  /** The languages of the engine it waits for, `+`-joined. */
+  languages: string;
   resolve: (engine: TextEngine) => void;
   reject: (error: unknown) => void;
 }
@@ -24,6 +27,12 @@ const MAX_RESTART_DELAY_MS = 30_000;
  * `recycleAfter` jobs is terminated and replaced in the background, since a
  * worker thread is the only unit whose CPU work can be stopped and whose wasm
  * memory can be given back.
+ *
+ * An engine reads the languages it was started with. A call for other
+ * languages gets an engine started for them in place of one that is idle or
+ * finishing (its replacement serves the oldest call no engine serves), so the
+ * pool never holds more than `size` engines, whatever languages jobs ask for:
+ * with one language set, as most deployments run, nothing changes.
  */
 export class OcrPool {
   private readonly idle: TextEngine[] = [];
@@ -32,13 +41,19 @@ export class OcrPool {
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Replacements being created, so close() can wait for them too. */
   private readonly startups = new Set<Promise<void>>();
+  /** Engines being started, by languages. */
+  private readonly startingFor = new Map<string, number>();
   private starting = 0;
   private restartFailures = 0;
   private lastStartError?: unknown;
   private closed = false;
 
   private constructor(
-    private readonly createEngine: () => Promise<TextEngine>,
+    private readonly createEngine: (languages: string) => Promise<TextEngine>,
+    /** What engines read when no call asks for other languages. */
+    private readonly defaultLanguages: string,
+    private readonly installed: ReadonlySet<string>,
+    private readonly folder: LanguageFolder | undefined,
     private readonly size: number,
     private readonly recognizeTimeoutMs: number,
     private readonly recycleAfter: number,
@@ -70,28 +85,42 @@ export class OcrPool {
     };
     const size = positive('size', options.size);
     const purpose = options.purpose ?? 'text';
-    const config: OcrEngineConfig = {
-      languages: options.languages ?? [purpose === 'orientation' ? 'osd' : 'eng'],
-      langPath: options.langPath ?? (purpose === 'orientation' ? osdLangPath() : modelLangPath(options.model ?? 'fast')),
-      psm: options.psm ?? 6,
-      createTimeoutMs: positive('createTimeoutMs', options.createTimeoutMs ?? 30_000),
-      purpose,
-    };
+    const languages = options.languages ?? [purpose === 'orientation' ? 'osd' : 'eng'];
+    const installed = [...new Set([...languages, ...(options.installed ?? [])])];
     const recognizeTimeoutMs = positive('recognizeTimeoutMs', options.recognizeTimeoutMs ?? 120_000);
     const recycleAfter = positive('recycleAfter', options.recycleAfter ?? 100);
-
-    const create = (): Promise<TextEngine> =>
-      options.engine === 'native' ? NativeEngine.create(config) : OcrEngine.create(config);
-    const started = await Promise.allSettled(Array.from({ length: size }, create));
+    const createTimeoutMs = positive('createTimeoutMs', options.createTimeoutMs ?? 30_000);
+    // tesseract.js reads every language from one folder; the native engine from Tesseract's own.
+    const folder =
+      options.engine === 'native' || options.langPath || purpose === 'orientation'
+        ? undefined
+        : await LanguageFolder.create(installed, options.model ?? 'fast');
+    const langPath = options.langPath ?? folder?.path ?? osdLangPath();
+    const create = (set: string): Promise<TextEngine> => {
+      const config: OcrEngineConfig = { languages: set.split('+'), installed, langPath, psm: options.psm ?? 6, createTimeoutMs, purpose };
+      return options.engine === 'native' ? NativeEngine.create(config) : OcrEngine.create(config);
+    };
+    const started = await Promise.allSettled(Array.from({ length: size }, () => create(languages.join('+'))));
     const engines = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failure = started.find((r) => r.status === 'rejected');
     if (failure) {
       await Promise.all(engines.map((engine) => engine.terminate()));
+      await folder?.dispose();
       throw failure.reason;
     }
-    const recycleAbovePixels = options.recycleAbovePixels ?? Number.POSITIVE_INFINITY;
-    const recycleAboveRssBytes = options.recycleAboveRssBytes ?? Number.POSITIVE_INFINITY;
-    return new OcrPool(create, size, recognizeTimeoutMs, recycleAfter, recycleAbovePixels, recycleAboveRssBytes, options.onRecycle, engines);
+    return new OcrPool(
+      create,
+      languages.join('+'),
+      new Set(installed),
+      folder,
+      size,
+      recognizeTimeoutMs,
+      recycleAfter,
+      options.recycleAbovePixels ?? Number.POSITIVE_INFINITY,
+      options.recycleAboveRssBytes ?? Number.POSITIVE_INFINITY,
+      options.onRecycle,
+      engines,
+    );
   }
 
   /**
@@ -102,21 +131,22 @@ export class OcrPool {
    *
    * @throws DocumentError OCR_TIMEOUT when the recognition takes too long;
    *   the signal's reason (an AbortError) when aborted; AppError INTERNAL when the
-   *   engine fails or the pool is closed.
+   *   engine fails, the pool is closed or a language is not installed.
    */
   async recognize(page: Buffer | BandedImage, opts: RecognizeOptions = {}): Promise<OcrPage> {
     const { signal } = opts;
     signal?.throwIfAborted();
     this.assertOpen();
-    if (Buffer.isBuffer(page)) return this.read(page, signal);
+    const languages = this.languagesOf(opts.languages);
+    if (Buffer.isBuffer(page)) return this.read(page, languages, signal);
     const { image, bands } = page;
-    if (image) return this.read(image, signal);
+    if (image) return this.read(image, languages, signal);
     // A band that fails stops the others: the page has failed either way.
     const siblings = new AbortController();
     const stop = signal ? AbortSignal.any([signal, siblings.signal]) : siblings.signal;
     const parts = await Promise.all(
       bands.map(async ({ top, image: band }) => {
-        const page = await this.read(band, stop).catch((error: unknown) => {
+        const page = await this.read(band, languages, stop).catch((error: unknown) => {
           siblings.abort(error);
           throw error;
         });
@@ -127,8 +157,18 @@ export class OcrPool {
     return joinBands(parts, last.top + last.height);
   }
 
-  /** One recognition on the next free engine. */
-  private async read(image: Buffer, signal?: AbortSignal): Promise<OcrPage> {
+  /** The `+`-joined languages a call asks for, the pool's default when none. */
+  private languagesOf(languages: string[] | undefined): string {
+    if (!languages) return this.defaultLanguages;
+    const missing = languages.filter((language) => !this.installed.has(language));
+    if (missing.length > 0 || languages.length === 0) {
+      throw new AppError(ErrorCode.INTERNAL, `OCR languages not installed: ${missing.join(', ') || 'none asked'}`);
+    }
+    return languages.join('+');
+  }
+
+  /** One recognition on the next free engine for the languages. */
+  private async read(image: Buffer, languages: string, signal?: AbortSignal): Promise<OcrPage> {
     // Header only, hence no pixel limit. autoOrient: tesseract.js applies an EXIF
     // orientation itself, so its boxes are in the oriented image's pixels. Read
     // while queueing (the queue is FIFO by call order), settled so that a
@@ -137,7 +177,7 @@ export class OcrPool {
       .metadata()
       .then(({ autoOrient }) => ({ width: autoOrient.width, height: autoOrient.height }))
       .catch(() => new DocumentError(ErrorCode.CORRUPT_FILE, 'The OCR input is not a readable image.'));
-    const engine = await this.acquire(signal);
+    const engine = await this.acquire(languages, signal);
     const dimensions = await size;
     if (dimensions instanceof DocumentError) {
       this.release(engine);
@@ -154,16 +194,18 @@ export class OcrPool {
   async detectOrientation(image: Buffer, opts: RecognizeOptions = {}): Promise<DetectedOrientation> {
     opts.signal?.throwIfAborted();
     this.assertOpen();
-    const engine = await this.acquire(opts.signal);
+    const engine = await this.acquire(this.defaultLanguages, opts.signal);
     return this.run(engine, (e) => e.detectOrientation(image), opts.signal);
   }
 
   /**
-   * Engines free this moment (none while calls wait): how many bands a page
-   * read now could have read at once without making other pages wait.
+   * Engines for the languages (the default ones when none are given) free this
+   * moment, none while calls wait: how many bands a page read now could have
+   * read at once without making other pages wait.
    */
-  get idleEngines(): number {
-    return this.idle.length;
+  idleEngines(languages?: string[]): number {
+    const set = languages ? languages.join('+') : this.defaultLanguages;
+    return this.idle.filter((engine) => engine.languages === set).length;
   }
 
   /** Engines running or idle; replacements still starting are not counted. */
@@ -185,22 +227,32 @@ export class OcrPool {
     await Promise.all([...this.live].map((engine) => engine.terminate(error)));
     this.live.clear();
     await Promise.all(this.startups);
+    await this.folder?.dispose();
   }
 
   private assertOpen(): void {
     if (this.closed) throw new AppError(ErrorCode.INTERNAL, 'The OCR pool is closed');
   }
 
-  private acquire(signal?: AbortSignal): Promise<TextEngine> {
+  private acquire(languages: string, signal?: AbortSignal): Promise<TextEngine> {
     this.assertOpen();
     // The signal may have fired while the caller awaited something else; its
     // 'abort' event will not fire again.
     if (signal?.aborted) return Promise.reject(signal.reason);
-    for (let engine = this.idle.pop(); engine; engine = this.idle.pop()) {
-      if (engine.alive) return Promise.resolve(engine);
+    for (const engine of this.idle.filter((idle) => !idle.alive)) {
+      this.idle.splice(this.idle.indexOf(engine), 1);
       this.discard(engine, 'died'); // its thread died while idle
     }
+    const match = this.idle.findLastIndex((engine) => engine.languages === languages);
+    if (match >= 0) return Promise.resolve(this.idle.splice(match, 1)[0]!);
     if (this.live.size === 0 && this.starting === 0) return Promise.reject(this.noEngineError());
+    const waiting = this.wait(languages, signal);
+    // Idle engines read other languages: one is started anew for these.
+    if (this.idle.length > 0 && this.firstUnserved()?.languages === languages) this.discard(this.idle.shift()!, 'languages');
+    return waiting;
+  }
+
+  private wait(languages: string, signal?: AbortSignal): Promise<TextEngine> {
     return new Promise<TextEngine>((resolve, reject) => {
       const onAbort = () => {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
@@ -208,6 +260,7 @@ export class OcrPool {
       };
       const done = () => signal?.removeEventListener('abort', onAbort);
       const waiter: Waiter = {
+        languages,
         resolve: (engine) => { done(); resolve(engine); },
         reject: (error) => { done(); reject(error); },
       };
@@ -247,16 +300,33 @@ export class OcrPool {
     });
   }
 
-  /** Hands a healthy engine to the next waiter, or parks it. */
+  /**
+   * Hands a healthy engine to the oldest waiter for its languages, or parks it.
+   * When the oldest waiter of all reads other languages and no engine is
+   * starting for it, the engine is replaced by one for it instead: calls for
+   * rarer languages are not overtaken for ever.
+   */
   private release(engine: TextEngine): void {
     const wornOut = this.closed ? null : this.wornOut(engine);
     if (this.closed || wornOut) {
       this.discard(engine, wornOut);
       return;
     }
-    const waiter = this.waiters.shift();
-    if (waiter) waiter.resolve(engine);
+    const match = this.waiters.findIndex((waiter) => waiter.languages === engine.languages);
+    const unserved = this.firstUnserved();
+    if (match === 0 || (match > 0 && unserved !== this.waiters[0])) this.waiters.splice(match, 1)[0]!.resolve(engine);
+    else if (unserved) this.discard(engine, 'languages');
     else this.idle.push(engine);
+  }
+
+  /** The oldest waiter that no engine being started will serve. */
+  private firstUnserved(): Waiter | undefined {
+    const seen = new Map<string, number>();
+    return this.waiters.find((waiter) => {
+      const count = (seen.get(waiter.languages) ?? 0) + 1;
+      seen.set(waiter.languages, count);
+      return count > (this.startingFor.get(waiter.languages) ?? 0);
+    });
   }
 
   /** Why an engine that finished a call must be replaced, or null when it may serve again. */
@@ -281,12 +351,18 @@ export class OcrPool {
     this.startReplacement();
   }
 
+  /** Starts an engine for the oldest waiter no engine will serve, else for the default languages. */
   private startReplacement(): void {
     if (this.live.size + this.starting >= this.size) return;
-    this.starting += 1;
-    const startup: Promise<void> = this.createEngine().then(
+    const languages = this.firstUnserved()?.languages ?? this.defaultLanguages;
+    const starting = (change: number) => {
+      this.starting += change;
+      this.startingFor.set(languages, (this.startingFor.get(languages) ?? 0) + change);
+    };
+    starting(1);
+    const startup: Promise<void> = this.createEngine(languages).then(
       async (engine) => {
-        this.starting -= 1;
+        starting(-1);
         this.restartFailures = 0;
         if (this.closed) {
           await engine.terminate();
@@ -296,13 +372,17 @@ export class OcrPool {
         this.release(engine);
       },
       (error: unknown) => {
-        this.starting -= 1;
+        starting(-1);
         this.restartFailures += 1;
         this.lastStartError = error;
         if (this.closed) return;
-        // Nobody would ever serve the queue: fail it now rather than hang jobs.
-        if (this.live.size === 0 && this.starting === 0) {
-          for (const waiter of this.waiters.splice(0)) waiter.reject(this.noEngineError());
+        // Nobody would ever serve these waiters: fail them now rather than hang jobs.
+        const hopeless = (waiter: Waiter) =>
+          (this.live.size === 0 && this.starting === 0) ||
+          (waiter.languages === languages && !this.startingFor.get(languages) && ![...this.live].some((live) => live.languages === languages));
+        for (const waiter of this.waiters.filter(hopeless)) {
+          this.waiters.splice(this.waiters.indexOf(waiter), 1);
+          waiter.reject(this.noEngineError());
         }
         const delay = Math.min(MAX_RESTART_DELAY_MS, 1000 * 2 ** (this.restartFailures - 1));
         const timer = setTimeout(() => {

@@ -97,11 +97,16 @@ export interface OcrPoolOptions {
   engine?: OcrEngineKind;
   /** tesseract.js's model when `langPath` is not given. Default `fast`. */
   model?: OcrModel;
-  /** Tesseract language codes. Default `['eng']`. */
+  /** Tesseract language codes the engines read unless a call asks for others. Default `['eng']`. */
   languages?: string[];
   /**
+   * Every language a call may ask for (`languages` always may), checked to be
+   * installed when the pool starts. Default: `languages`.
+   */
+  installed?: string[];
+  /**
    * Folder holding `<lang>.traineddata.gz` for every language. Default: the
-   * folder of `model`.
+   * files `languageFile` finds for `model`, linked into one temporary folder.
    * Never a URL: the service must not fetch models at run time.
    */
   langPath?: string;
@@ -139,10 +144,10 @@ export interface OcrPoolOptions {
  * Why an engine was replaced: it ran `recycleAfter` jobs (`jobs`), OCRed an
  * image over `recycleAbovePixels` (`pixels`), finished while RSS was over
  * `recycleAboveRssBytes` (`rss`), its call timed out (`timeout`) or was aborted
- * (`aborted`, e.g. a page found to be turned), its call failed (`failure`), or
- * its thread died while idle (`died`).
+ * (`aborted`, e.g. a page found to be turned), its call failed (`failure`), its
+ * thread died while idle (`died`), or a call needed other languages (`languages`).
  */
-export type RecycleReason = 'jobs' | 'pixels' | 'rss' | 'timeout' | 'aborted' | 'failure' | 'died';
+export type RecycleReason = 'jobs' | 'pixels' | 'rss' | 'timeout' | 'aborted' | 'failure' | 'died' | 'languages';
 
 /** Per-call options of {@link OcrPool.recognize}. */
 export interface RecognizeOptions {
@@ -153,4 +158,6 @@ export interface RecognizeOptions {
    * DOMException unless the caller gave another).
    */
   signal?: AbortSignal;
+  /** Tesseract language codes to read with, in order of preference; the pool's `languages` when absent. */
+  languages?: string[];
 }

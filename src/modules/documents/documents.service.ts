@@ -10,7 +10,7 @@ import { inspectImage } from '../../reader/image-decoder.js';
 import { isPdf } from '../../reader/reader-protocol.js';
 import { parseSchema } from '../../fields/schemas.js';
 import { JobLifecycle } from '../../jobs/job-lifecycle.js';
-import { jobOptionsSchema } from '../../jobs/job-options.js';
+import { jobLanguages, jobOptionsSchema } from '../../jobs/job-options.js';
 import { JobSecrets } from '../../jobs/job-secrets.js';
 import { isFinished } from '../../jobs/job-status.js';
 import { decodeCursor, encodeCursor } from './list-cursor.js';
@@ -56,6 +56,7 @@ const uploadFields = z
     callbackUrl: fieldText(),
     callbackEvents: fieldText().max(200),
     outputs: fieldText(),
+    languages: fieldText(),
   })
   .partial()
   .strict();
@@ -97,6 +98,7 @@ export class DocumentsService {
     if (!options.success) throw validationFailed('Invalid form fields', options.error);
     // Checked here, before anything is stored; the worker parses it again.
     if (options.data.schema !== undefined) parseSchema(options.data.schema);
+    jobLanguages(options.data.languages, this.config.ocr);
     if (options.data.callbackUrl !== undefined) options.data.callbackUrl = await this.callbackUrl(options.data.callbackUrl);
     // PDFs are opened in the worker, in a thread of their own; images are checked here.
     const mediaType = isPdf(upload.data) ? PDF : (await inspectImage(upload.data, this.config.limits.image)).mediaType;

@@ -59,19 +59,23 @@ export class OcrPoolsService implements OnModuleInit, OnApplicationShutdown {
         size: ocr.workers,
         engine,
         model: ocr.model,
+        languages: ocr.defaultLanguages,
+        installed: ocr.languages,
         recycleAbovePixels: ocr.recycleAbovePixels,
         recycleAboveRssBytes: ocr.recycleAboveRssBytes,
       });
-    // `auto`: the native engines when they start (Tesseract's library and model
-    // are installed), tesseract.js otherwise.
+    // `auto`: the native engines when they start (Tesseract's library and the
+    // models of every OCR_LANGS language are installed), tesseract.js otherwise.
     const text = async (): Promise<[OcrEngineKind, OcrPool]> => {
       if (ocr.engine !== 'auto') return [ocr.engine, await textPool(ocr.engine)];
-      const native = await textPool('native').catch(() => undefined);
+      const native = await textPool('native').catch((error: unknown) => {
+        this.logger.log(`native Tesseract is not used: ${error instanceof Error ? error.message : String(error)}`);
+      });
       return native ? ['native', native] : ['tesseractjs', await textPool('tesseractjs')];
     };
     [this.engine, this.text] = await text();
     const model = this.engine === 'native' ? 'the installed one' : ocr.model;
-    this.logger.log({ engine: this.engine, model, engines: ocr.workers }, 'OCR engines started');
+    this.logger.log({ engine: this.engine, model, engines: ocr.workers, languages: ocr.languages.join('+'), default: ocr.defaultLanguages.join('+') }, 'OCR engines started');
   }
 
   /**
@@ -104,9 +108,9 @@ export class OcrPoolsService implements OnModuleInit, OnApplicationShutdown {
     return this.started(this.text).recognize(page, options);
   }
 
-  /** Text engines free this moment (see {@link OcrPool.idleEngines}). */
-  get idleEngines(): number {
-    return this.started(this.text).idleEngines;
+  /** Text engines for the languages free this moment (see {@link OcrPool.idleEngines}). */
+  idleEngines(languages?: string[]): number {
+    return this.started(this.text).idleEngines(languages);
   }
 
   async onApplicationShutdown(): Promise<void> {

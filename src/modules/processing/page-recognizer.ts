@@ -14,6 +14,16 @@ import { OcrPoolsService } from './ocr-pools.service.js';
  */
 const UPRIGHT_CONFIDENCE = 60;
 
+/** How one page of a job is read. */
+export interface PageOptions {
+  /** Stops the page's work (a cancel, a lost lease). */
+  signal?: AbortSignal;
+  /** For the log. */
+  jobId?: string;
+  /** OCR languages; the engines' default when absent. */
+  languages?: string[];
+}
+
 /**
  * One page through the pipeline: read it (text layer, or an image rendered
  * and right-sized in the reader's thread), OCR what needs it upright, and
@@ -33,13 +43,13 @@ export class PageRecognizer {
    * Each outcome is logged at debug level, before it is stored: a page read
    * again after its worker died shows as a second line (test/chaos counts them).
    */
-  async recognize(reader: DocumentReader, number: number, signal?: AbortSignal, jobId?: string): Promise<PageOutcome> {
-    const outcome = await this.read(reader, number, signal);
-    this.logger.debug({ jobId, page: number, status: outcome.status }, 'page recognized');
+  async recognize(reader: DocumentReader, number: number, options: PageOptions = {}): Promise<PageOutcome> {
+    const outcome = await this.read(reader, number, options);
+    this.logger.debug({ jobId: options.jobId, page: number, status: outcome.status }, 'page recognized');
     return outcome;
   }
 
-  private async read(reader: DocumentReader, number: number, signal?: AbortSignal): Promise<PageOutcome> {
+  private async read(reader: DocumentReader, number: number, { signal, languages }: PageOptions): Promise<PageOutcome> {
     const timings: Record<string, number> = {};
     const lap = stopwatch();
     try {
@@ -47,7 +57,7 @@ export class PageRecognizer {
       // lower latency for some extra CPU (each band is laid out on its own).
       // Engines that are all busy (other jobs, or pages of this one) would
       // only queue the bands, so then the page is read whole.
-      const content = await reader.page(number, { bands: reader.pageCount === 1 ? this.ocr.idleEngines : 1 });
+      const content = await reader.page(number, { bands: reader.pageCount === 1 ? this.ocr.idleEngines(languages) : 1 });
       timings.read = lap();
       if (content.kind === 'text') {
         const { width, height, dpi, text, lines } = content;
@@ -56,7 +66,7 @@ export class PageRecognizer {
       // Most pages are upright and read with confidence: orientation detection
       // (0.27 s of CPU a receipt, a third of its OCR) runs only for a page
       // whose reading as it is was unsure, and the page is read again if turned.
-      let page = await this.ocr.recognize(content, { signal });
+      let page = await this.ocr.recognize(content, { signal, languages });
       timings.ocr = lap();
       let rotation: Rotation = 0;
       if (page.confidence < UPRIGHT_CONFIDENCE) {
@@ -65,7 +75,7 @@ export class PageRecognizer {
         timings.orientation = lap();
         rotation = upright.rotation;
         if (rotation !== 0) {
-          page = await this.ocr.recognize(upright.image, { signal });
+          page = await this.ocr.recognize(upright.image, { signal, languages });
           timings.ocr += lap();
         }
       }

@@ -8,7 +8,7 @@ import { MetricsService } from '../../metrics/metrics.service.js';
 import { Quotas } from '../../quota/quotas.js';
 import { DocumentReader } from '../../reader/document-reader.js';
 import { JobLifecycle } from '../../jobs/job-lifecycle.js';
-import { jobOptionsSchema, selectPages } from '../../jobs/job-options.js';
+import { jobLanguages, jobOptionsSchema, selectPages } from '../../jobs/job-options.js';
 import { JobSecrets } from '../../jobs/job-secrets.js';
 import { JobsRepository, type Job } from '../../jobs/jobs.repository.js';
 import { JobLeases, JobStopped, type Lease } from './job-leases.js';
@@ -109,6 +109,7 @@ export class ProcessingService {
    */
   private async process(job: Job, lease: Lease): Promise<'finished' | 'stopped'> {
     const options = jobOptionsSchema.parse(job.options);
+    const languages = jobLanguages(options.languages, this.config.ocr);
     const { limits } = this.config;
     const started = performance.now();
     const original = await this.store.get(job.originalKey);
@@ -134,7 +135,7 @@ export class ProcessingService {
       const running = await inOrder(
         pending,
         this.config.ocr.workers + 1,
-        (number, signal) => this.pages.recognize(reader, number, signal, job.id),
+        (number, signal) => this.pages.recognize(reader, number, { signal, jobId: job.id, languages }),
         async (outcome) => {
           for (const [stage, ms] of Object.entries(outcome.timings)) totals[stage] = (totals[stage] ?? 0) + ms;
           const saving = performance.now();

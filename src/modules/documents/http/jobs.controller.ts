@@ -36,6 +36,10 @@ const uploadBody = {
     file: { type: 'string', format: 'binary', description: 'PDF, PNG, JPEG, TIFF, WebP, BMP or GIF' },
     pages: { type: 'string', description: 'Pages to process, e.g. `1-3,7` or `5-`' },
     ocr: { type: 'string', enum: ['auto', 'force'], default: 'auto' },
+    languages: {
+      type: 'string',
+      description: 'OCR languages joined by `+`, the main one first, e.g. `deu+eng`; each one of `GET /languages` (else 400 LANGUAGE_NOT_INSTALLED). Default: the deployment\'s default (`eng`)',
+    },
     password: { type: 'string', description: "An encrypted PDF's password" },
     schema: { type: 'string', description: 'Fields to extract: a built-in schema (`receipt`, `invoice`; see `GET /schemas`) or a custom schema as JSON' },
     outputs: {
