@@ -19,6 +19,7 @@ const COMMANDS: Record<string, { usage: string; options: ParseArgsConfig['option
   --wait               follow each job, show its pages done, then fetch its results
   --pages 1-3,7        only these pages
   --ocr auto|force     force: OCR every page even where a PDF has a text layer
+  --languages deu+eng  OCR languages, the main one first (GET /languages lists them)
   --password-file F    an encrypted PDF's password, read from file F
   --outputs text,json  what to make: text, json, hocr, alto, tsv, pdf (a searchable PDF);
                        with --out, each is written to DIR (default text,json)
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, { usage: string; options: ParseArgsConfig['option
       wait: { type: 'boolean' },
       pages: { type: 'string' },
       ocr: { type: 'string' },
+      languages: { type: 'string' },
       'password-file': { type: 'string' },
       outputs: { type: 'string', default: 'text,json' },
       schema: { type: 'string' },

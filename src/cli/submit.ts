@@ -8,6 +8,7 @@ export interface SubmitOptions {
   wait?: boolean;
   pages?: string;
   ocr?: string;
+  languages?: string;
   'password-file'?: string;
   outputs: string;
   schema?: string;
@@ -34,7 +35,7 @@ export async function submit(api: OcrflowApi, files: string[], options: SubmitOp
   let exitCode = 0;
   for (const file of files) {
     const form = new FormData();
-    const fields = [['pages', options.pages], ['ocr', options.ocr], ['password', password], ['schema', options.schema], ['outputs', [...outputs].join(',')]];
+    const fields = [['pages', options.pages], ['ocr', options.ocr], ['languages', options.languages], ['password', password], ['schema', options.schema], ['outputs', [...outputs].join(',')]];
     for (const [field, value] of fields) {
       if (value !== undefined) form.append(field!, value);
     }

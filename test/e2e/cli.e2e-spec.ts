@@ -96,7 +96,7 @@ describe('ocrflow command-line client', () => {
     await expect(access(join(out, 'scan.hocr'))).rejects.toThrow();
   });
 
-  it('exits 1 with the API error code for a bad token or an unknown --schema, and 2 for a missing file', async () => {
+  it('exits 1 with the API error code for a bad token, an unknown --schema or --languages, and 2 for a missing file', async () => {
     const forged = await run(process.execPath, [CLI, 'submit', pdf], { ...cliEnv, OCRFLOW_TOKEN: await token('x', 'another-secret-of-at-least-32-chars!!') });
     expect(forged.code).toBe(1);
     expect(forged.stderr).toContain('UNAUTHORIZED');
@@ -105,6 +105,11 @@ describe('ocrflow command-line client', () => {
     const schema = await run(process.execPath, [CLI, 'submit', pdf, '--schema', 'no-such-schema'], cliEnv);
     expect(schema.code).toBe(1);
     expect(schema.stderr).toContain('SCHEMA_INVALID');
+
+    const language = await run(process.execPath, [CLI, 'submit', pdf, '--languages', 'ita'], cliEnv);
+    expect(language.code).toBe(1);
+    expect(language.stderr).toContain('LANGUAGE_NOT_INSTALLED');
+    expect(language.stderr).toContain('installed: eng, deu, fra');
 
     const missing = await run(process.execPath, [CLI, 'submit', join(dir, 'no-such.pdf')], cliEnv);
     expect(missing.code).toBe(2);
