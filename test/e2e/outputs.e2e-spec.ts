@@ -3,12 +3,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../support/app.js';
 import { waitForJob, type ApiClient } from '../support/client.js';
-import { textPdf } from '../support/documents.js';
+import { multiPageTiff, textPdf } from '../support/documents.js';
 import { createTestEnv, token, type TestEnv } from '../support/harness.js';
-import { textImage } from '../support/images.js';
+import { bmpOf, textImage } from '../support/images.js';
 import { xmllint } from '../support/output-pages.js';
 
 const run = promisify(execFile);
@@ -91,6 +92,32 @@ describe('outputs and artifacts (MODE=all)', () => {
 
   it('makes every output of a born-digital PDF from its text layer', async () => {
     await checkOutputs(await textPdf([['Quarterly report for the harbour board'], ['Second page with minutes and decisions']]), 'report.pdf', 2);
+  });
+
+  it('makes a searchable PDF of every image type, a page per TIFF page, upright for a JPEG turned by EXIF', async () => {
+    const lines = (name: string) => [`Delivery note for ${name}`, 'Harbour warehouse seven'];
+    const image = (name: string) => textImage(lines(name), { width: 1000 });
+    const documents: [string, Buffer, string[][]][] = [
+      // Stored turned a quarter anticlockwise; EXIF orientation 6 turns it back for display.
+      ['note.jpg', await sharp(await image('jpeg')).rotate(270).jpeg().withMetadata({ orientation: 6 }).toBuffer(), [lines('jpeg')]],
+      ['note.tiff', await multiPageTiff([await image('tiff one'), await image('tiff two')]), [lines('tiff one'), lines('tiff two')]],
+      ['note.webp', await sharp(await image('webp')).webp({ lossless: true }).toBuffer(), [lines('webp')]],
+      ['note.gif', await sharp(await image('gif')).gif().toBuffer(), [lines('gif')]],
+      ['note.bmp', await bmpOf(await image('bitmap')), [lines('bitmap')]],
+    ];
+    for (const [fileName, data, pages] of documents) {
+      const { id } = await alice.submit(data, { fileName, fields: { outputs: 'text,pdf' } });
+      expect((await waitForJob(alice, id)).status, fileName).toBe('SUCCEEDED');
+      const { res, body } = await download(`/jobs/${id}/artifacts/document.pdf`);
+      expect(res.status, fileName).toBe(200);
+      const pdf = await saved(`${id}.pdf`, body);
+      expect((await run('pdfinfo', [pdf])).stdout, fileName).toMatch(new RegExp(`Pages:\\s+${pages.length}\\n`));
+      for (const [i, page] of pages.entries()) {
+        const { stdout } = await run('pdftotext', ['-f', String(i + 1), '-l', String(i + 1), pdf, '-']);
+        expect(stdout.replace(/\s+/g, ' ').trim(), `${fileName} page ${i + 1}`).toBe(page.join(' '));
+      }
+      expect(body.length, fileName).toBeLessThanOrEqual(1.5 * data.length + 20_000 * pages.length);
+    }
   });
 
   it('serves the original at any time, with ranges; another subject and unknown names get 404; a default job has only its original', async () => {
