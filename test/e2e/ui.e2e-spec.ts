@@ -10,7 +10,7 @@ import { createTestEnv, eventually, token, type TestEnv } from '../support/harne
 import { freePort, startService, stopService } from '../support/process.js';
 
 /** Debian's Chromium (ensure_test_tools installs it); playwright-core drives it, downloading no browser. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = fileURLToPath(new URL('../output/', import.meta.url));
 
 /** A scanned invoice (test/fixtures/invoice.png at 150 dpi, with a margin) and a scanned delivery note after it. */
