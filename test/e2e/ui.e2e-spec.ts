@@ -47,16 +47,16 @@ describe('the browser UI, in headless Chromium (MODE=all, ENABLE_DEV_TOKENS=true
     page.on('response', (response) => requests.push({ url: response.url(), status: response.status(), type: response.headers()['content-type'] ?? '' }));
     // Before any of the page's own scripts: every Content-Security-Policy violation, and the
     // progress label's texts in the order they were shown.
-    await page.addInitScript(() => {
-      const seen = window as unknown as { violations: string[]; progress: string[] };
-      seen.violations = [];
-      seen.progress = [];
-      document.addEventListener('securitypolicyviolation', (e) => seen.violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    // (As text: the project's types have no DOM.)
+    await page.addInitScript(`
+      window.violations = [];
+      window.progress = [];
+      document.addEventListener('securitypolicyviolation', (e) => window.violations.push(e.violatedDirective + ' ' + e.blockedURI));
       new MutationObserver(() => {
         const text = document.getElementById('progress-label')?.textContent;
-        if (text && seen.progress.at(-1) !== text) seen.progress.push(text);
+        if (text && window.progress.at(-1) !== text) window.progress.push(text);
       }).observe(document, { subtree: true, childList: true, characterData: true });
-    });
+    `);
   }, 90_000);
 
   afterAll(async () => {
@@ -87,9 +87,10 @@ describe('the browser UI, in headless Chromium (MODE=all, ENABLE_DEV_TOKENS=true
     await page.getByRole('button', { name: 'Upload' }).click();
 
     // The bar: fed by the job's events (page 1 of 2 is only ever told by an event), then full.
-    await page.waitForFunction(() => (document.getElementById('progress') as HTMLProgressElement).value === 100, null, { timeout: 150_000 });
+    // A function, not a string: the page's CSP forbids evaluating strings (no 'unsafe-eval').
+    await page.waitForFunction(() => (globalThis as any).document.getElementById('progress').value === 100, null, { timeout: 150_000 });
     await page.getByText('SUCCEEDED').waitFor();
-    const progress = await page.evaluate(() => (window as unknown as { progress: string[] }).progress);
+    const progress: string[] = await page.evaluate(() => (globalThis as any).progress);
     expect(progress).toContain('1 of 2 pages (50 %)');
     expect(progress.at(-1)).toBe('2 of 2 pages (100 %)');
     const events = requests.find((r) => /\/jobs\/[0-9a-f-]{36}\/events$/.test(r.url));
@@ -122,7 +123,7 @@ describe('the browser UI, in headless Chromium (MODE=all, ENABLE_DEV_TOKENS=true
     expect(await readFile(await download.path(), 'utf8')).toMatch(/\tINV-2026-0415\n/);
 
     expect(consoleErrors).toEqual([]);
-    expect(await page.evaluate(() => (window as unknown as { violations: string[] }).violations)).toEqual([]);
+    expect(await page.evaluate(() => (globalThis as any).violations)).toEqual([]);
   }, 240_000);
 
   it('draws a page only for its owner, and refuses a page the document lacks', async () => {
@@ -137,7 +138,7 @@ describe('the browser UI, in headless Chromium (MODE=all, ENABLE_DEV_TOKENS=true
     expect(bob.status).toBe(404);
     const beyond = await fetch(`${baseUrl}/jobs/${id}/pages/2/image`, { headers: { authorization: `Bearer ${await token('alice')}` } });
     expect(beyond.status).toBe(404);
-    expect((await beyond.json()).detail).toBe('The document has 1 page');
+    expect(((await beyond.json()) as { detail: string }).detail).toBe('The document has 1 page');
     expect((await fetch(`${baseUrl}/jobs/${id}/pages/1/image`)).status).toBe(401);
   }, 200_000);
 });

@@ -19,7 +19,7 @@ const EVENTSOURCE_PARSER = dirname(createRequire(import.meta.url).resolve('event
  * No `upgrade-insecure-requests`: a self-hosted service is often reached over
  * plain http on a LAN, where upgrading would break every file of the page.
  */
-export const UI_CSP = [
+const UI_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",

@@ -90,7 +90,9 @@ async function showResults(job, signal) {
   for (const [page, view] of views) {
     if (page.error) continue;
     try {
-      const url = URL.createObjectURL(await pageImage(job.id, page.number, signal));
+      const blob = await pageImage(job.id, page.number, signal);
+      if (signal.aborted) return; // another job is shown now
+      const url = URL.createObjectURL(blob);
       current.images.push(url);
       view.showImage(url);
     } catch (error) {
