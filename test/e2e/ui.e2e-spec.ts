@@ -23,14 +23,55 @@ async function twoPagePdf(): Promise<Buffer> {
   return Buffer.from(await pdf.save());
 }
 
+interface Watched {
+  page: Page;
+  /** Console errors and uncaught exceptions. */
+  consoleErrors: string[];
+  requests: { url: string; status: number; type: string }[];
+}
+
+/**
+ * A new page that records console errors, responses and, before any of the
+ * page's own scripts run, every Content-Security-Policy violation
+ * (`window.violations`) and the progress label's texts in the order they were
+ * shown (`window.progress`).
+ */
+async function watchedPage(browser: Browser): Promise<Watched> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const watched: Watched = { page, consoleErrors: [], requests: [] };
+  page.on('console', (message) => {
+    if (message.type() === 'error') watched.consoleErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => watched.consoleErrors.push(`uncaught: ${error.message}`));
+  page.on('response', (response) => watched.requests.push({ url: response.url(), status: response.status(), type: response.headers()['content-type'] ?? '' }));
+  // As text: the project's types have no DOM.
+  await page.addInitScript(`
+    window.violations = [];
+    window.progress = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.violations.push(e.violatedDirective + ' ' + e.blockedURI));
+    new MutationObserver(() => {
+      const text = document.getElementById('progress-label')?.textContent;
+      if (text && window.progress.at(-1) !== text) window.progress.push(text);
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  `);
+  return watched;
+}
+
+/** Opens the UI and signs in with a development token. */
+async function signIn(page: Page, baseUrl: string): Promise<void> {
+  await page.goto(`${baseUrl}/`);
+  await page.getByRole('button', { name: 'Get a development token' }).click();
+  await page.getByText('Signed in as local-user').waitFor();
+}
+
 describe('the browser UI, in headless Chromium (MODE=all, ENABLE_DEV_TOKENS=true)', () => {
   let env: TestEnv;
   let service: ReturnType<typeof startService>;
   let baseUrl: string;
   let browser: Browser;
   let page: Page;
-  const consoleErrors: string[] = [];
-  const requests: { url: string; status: number; type: string }[] = [];
+  let consoleErrors: string[];
+  let requests: Watched['requests'];
 
   beforeAll(async () => {
     env = await createTestEnv('e2e_ui');
@@ -39,24 +80,7 @@ describe('the browser UI, in headless Chromium (MODE=all, ENABLE_DEV_TOKENS=true
     baseUrl = `http://127.0.0.1:${port}`;
     await eventually(async () => ((await fetch(`${baseUrl}/health/live`).catch(() => undefined))?.ok ? true : undefined), 60_000);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
-    page.on('pageerror', (error) => consoleErrors.push(`uncaught: ${error.message}`));
-    page.on('response', (response) => requests.push({ url: response.url(), status: response.status(), type: response.headers()['content-type'] ?? '' }));
-    // Before any of the page's own scripts: every Content-Security-Policy violation, and the
-    // progress label's texts in the order they were shown.
-    // (As text: the project's types have no DOM.)
-    await page.addInitScript(`
-      window.violations = [];
-      window.progress = [];
-      document.addEventListener('securitypolicyviolation', (e) => window.violations.push(e.violatedDirective + ' ' + e.blockedURI));
-      new MutationObserver(() => {
-        const text = document.getElementById('progress-label')?.textContent;
-        if (text && window.progress.at(-1) !== text) window.progress.push(text);
-      }).observe(document, { subtree: true, childList: true, characterData: true });
-    `);
+    ({ page, consoleErrors, requests } = await watchedPage(browser));
   }, 90_000);
 
   afterAll(async () => {
@@ -126,6 +150,19 @@ describe('the browser UI, in headless Chromium (MODE=all, ENABLE_DEV_TOKENS=true
     expect(await page.evaluate(() => (globalThis as any).violations)).toEqual([]);
   }, 240_000);
 
+  it('signs a one-hour jobs:read jobs:write token for the subject asked, or local-user', async () => {
+    const issue = (body: string) => fetch(`${baseUrl}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const given = (await (await issue('{"subject":"zoe"}')).json()) as { token: string; subject: string; scope: string; expiresIn: number };
+    expect(given).toMatchObject({ subject: 'zoe', scope: 'jobs:read jobs:write', expiresIn: 3600 });
+    const claims = JSON.parse(Buffer.from(given.token.split('.')[1]!, 'base64url').toString());
+    expect(claims).toMatchObject({ sub: 'zoe', scope: 'jobs:read jobs:write' });
+    expect(claims.exp - claims.iat).toBe(3600);
+    expect((await new ApiClient(baseUrl).as(given.token).get('/jobs')).status).toBe(200);
+    expect(((await (await issue('{}')).json()) as { subject: string }).subject).toBe('local-user');
+    const refused = await issue('{"subject":"zoe","scope":"admin"}');
+    expect(refused.status).toBe(400);
+  });
+
   it('draws a page only for its owner, and refuses a page the document lacks', async () => {
     const alice = new ApiClient(baseUrl).as(await token('alice'));
     const { id } = await alice.submit(await scannedPdf([['Owner check']]), { fileName: 'one.pdf' });
@@ -163,5 +200,48 @@ describe('the browser UI switched off, and dev tokens off (the defaults of MODE=
     const alice = await running.client('alice');
     const { id } = await alice.submit(await scannedPdf([['Queued only']]), { fileName: 'one.pdf' });
     expect((await alice.get(`/jobs/${id}/pages/1/image`)).status).toBe(404);
+  });
+});
+
+describe('the browser UI in MODE=api with ENABLE_UI=true: no worker, so a job stays queued', () => {
+  let env: TestEnv;
+  let running: RunningApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    env = await createTestEnv('e2e_ui_api');
+    running = await startApp(env, { MODE: 'api', ENABLE_UI: 'true', ENABLE_DEV_TOKENS: 'true' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await running?.app.close();
+    await env?.cleanup();
+  });
+
+  it('cancels the queued job, and opens it again from the recent jobs', async () => {
+    const { page, consoleErrors } = await watchedPage(browser);
+    await signIn(page, await running.app.getUrl());
+    await page.getByLabel('Drop an image or PDF here, or choose one').setInputFiles({
+      name: 'waiting.pdf',
+      mimeType: 'application/pdf',
+      buffer: await scannedPdf([['Never read']]),
+    });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.locator('#job-status', { hasText: 'QUEUED' }).waitFor();
+
+    await page.getByRole('button', { name: 'Cancel job' }).click();
+    await page.locator('#job-status', { hasText: 'CANCELLED' }).waitFor();
+    await page.getByRole('button', { name: 'Cancel job' }).waitFor({ state: 'hidden' });
+    await page.locator('#recent-list', { hasText: 'CANCELLED' }).waitFor(); // listed again once the job ended
+
+    await page.reload(); // signed in still (the token is kept for the tab), nothing shown
+    await page.getByRole('button', { name: 'Open waiting.pdf' }).click();
+    await page.locator('#job-title', { hasText: 'Job: waiting.pdf' }).waitFor();
+    await page.locator('#job-status', { hasText: 'CANCELLED' }).waitFor();
+    expect(await page.locator('#pages-view article').count()).toBe(0);
+
+    expect(consoleErrors).toEqual([]);
+    expect(await page.evaluate(() => (globalThis as any).violations)).toEqual([]);
   });
 });
