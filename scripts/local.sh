@@ -12,5 +12,5 @@ log "migrating the database"
 npm run --silent db:migrate
 log "building"
 npm run --silent build
-log "starting ocrflow on http://127.0.0.1:${PORT:-3000} (Ctrl-C stops it)"
+log "starting ocrflow on http://127.0.0.1:${PORT:-3000} (open it in a browser for the UI; Ctrl-C stops it)"
 exec npm run --silent start

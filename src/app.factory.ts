@@ -6,6 +6,7 @@ import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.js';
 import { createFastifyAdapter, registerPlugins } from './http/fastify-setup.js';
 import { mountOpenApi } from './http/openapi.js';
+import { mountUi } from './modules/ui/mount-ui.js';
 import { ProblemFilter } from './http/problem.filter.js';
 import { bindRequestIds, logRequests } from './infra/logging/request-log.js';
 
@@ -26,6 +27,7 @@ export async function createApp(config: Readonly<AppConfig>): Promise<NestFastif
   await registerPlugins(app, config, { api: config.mode !== 'worker' });
   if (config.mode !== 'worker') await mountQueueDashboard(app);
   if (config.mode !== 'worker' && config.swagger) mountOpenApi(app);
+  if (config.mode !== 'worker' && config.ui) await mountUi(app, config);
   return app;
 }
 

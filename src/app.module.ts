@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AuthModule } from './auth/auth.module.js';
+import { DevTokensModule } from './auth/dev-tokens.module.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -15,6 +16,7 @@ import { loggerOptions } from './infra/logging/logger-options.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { WebhooksHttpModule } from './modules/webhooks/http/webhooks-http.module.js';
 import { WebhooksWorkerModule } from './modules/webhooks/webhooks-worker.module.js';
+import { UiModule } from './modules/ui/ui.module.js';
 
 /**
  * The composition root. The mode decides which modules exist at all: a
@@ -34,7 +36,16 @@ export class AppModule {
       HealthModule,
       ...(config.metrics ? [MetricsModule] : []),
     ];
-    const api = config.mode === 'worker' ? [] : [AuthModule, DocumentsHttpModule, WebhooksHttpModule];
+    const api =
+      config.mode === 'worker'
+        ? []
+        : [
+            AuthModule,
+            DocumentsHttpModule,
+            WebhooksHttpModule,
+            ...(config.ui ? [UiModule] : []),
+            ...(config.devTokens ? [DevTokensModule] : []),
+          ];
     const worker = config.mode === 'api' ? [] : [ProcessingModule, RetentionModule, ...(config.webhooks ? [WebhooksWorkerModule] : [])];
     return { module: AppModule, imports: [...core, ...api, ...worker] };
   }

@@ -71,7 +71,7 @@ ensure_services() {
 
 # Debian tools the tests drive: qpdf encrypts the generated PDFs of the password tests;
 # tesseract-ocr is the native OCR engine (OCR_ENGINE=native), tested against tesseract.js;
-# openssl makes the certificates of the TLS Redis Cluster test.
+# openssl makes the certificates of the TLS Redis Cluster test; chromium runs the browser UI's test.
 ensure_test_tools() {
   local missing=()
   command -v qpdf >/dev/null || missing+=(qpdf)
@@ -83,6 +83,7 @@ ensure_test_tools() {
   command -v openssl >/dev/null || missing+=(openssl)
   command -v xmllint >/dev/null || missing+=(libxml2-utils) # hOCR well-formedness, ALTO schema validation
   command -v pdftotext >/dev/null || missing+=(poppler-utils) # searchable PDFs' text layer, extracted again
+  command -v chromium >/dev/null || missing+=(chromium) # the browser UI's test drives it (playwright-core downloads no browser)
   [ "${#missing[@]}" -eq 0 ] && return 0
   log "installing ${missing[*]} (tests)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

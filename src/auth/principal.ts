@@ -17,6 +17,11 @@ export interface Principal {
  */
 const SUBJECT = /^\P{C}{1,128}$/u;
 
+/** True for a string fit to be a token's subject (see {@link SUBJECT}). */
+export function isSubject(value: string): boolean {
+  return SUBJECT.test(value);
+}
+
 /**
  * The principal a verified token's claims describe, or undefined when they do
  * not describe one: `exp` missing (a token must expire), `sub` missing or not a
@@ -25,7 +30,7 @@ const SUBJECT = /^\P{C}{1,128}$/u;
  */
 export function principalFrom(claims: Record<string, unknown>): Principal | undefined {
   const { sub, exp, scope } = claims;
-  if (typeof exp !== 'number' || typeof sub !== 'string' || !SUBJECT.test(sub)) return undefined;
+  if (typeof exp !== 'number' || typeof sub !== 'string' || !isSubject(sub)) return undefined;
   const granted = typeof scope === 'string' ? scope.split(' ') : [];
   return { subject: sub, scopes: new Set(SCOPES.filter((s) => granted.includes(s))) };
 }

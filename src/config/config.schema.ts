@@ -27,6 +27,8 @@ export const FILE_KEYS = [...SECRET_KEYS, 'JWT_PUBLIC_KEY'] as const;
 export const envSchema = z.object({
   MODE: z.enum(MODES).default('all'),
   SERVICE_ENV: z.enum(['dev', 'test', 'prod']).default('dev'),
+  // Read only to refuse development switches where it says `production` (the Docker images set it).
+  NODE_ENV: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: port.default(3000),
@@ -149,6 +151,10 @@ export const envSchema = z.object({
 
   ENABLE_METRICS: bool.default(false),
   ENABLE_SWAGGER: bool.default(false),
+  // The browser UI at `/`; unset: on in MODE=all, off otherwise.
+  ENABLE_UI: bool.optional(),
+  // `POST /dev/token` hands a token to anyone who asks: local development only.
+  ENABLE_DEV_TOKENS: bool.default(false),
 }).superRefine((env, ctx) => {
   // Only the API checks tokens; a worker needs no key.
   if (env.MODE !== 'worker' && !env.JWT_SECRET && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL) {
@@ -186,6 +192,13 @@ export const envSchema = z.object({
   const notInstalled = env.OCR_DEFAULT_LANGS?.filter((code) => !env.OCR_LANGS?.includes(code)) ?? [];
   if (notInstalled.length > 0) {
     ctx.addIssue({ code: 'custom', path: ['OCR_DEFAULT_LANGS'], message: `${notInstalled.join(', ')} is not in OCR_LANGS` });
+  }
+  if (env.ENABLE_DEV_TOKENS === true && (env.NODE_ENV === 'production' || env.SERVICE_ENV === 'prod')) {
+    ctx.addIssue({ code: 'custom', path: ['ENABLE_DEV_TOKENS'], message: 'must not be true with NODE_ENV=production or SERVICE_ENV=prod: it gives a token to anyone who asks' });
+  }
+  // Development tokens are signed like `npm run token`'s: HS256 with the shared secret.
+  if (env.ENABLE_DEV_TOKENS === true && !env.JWT_SECRET) {
+    ctx.addIssue({ code: 'custom', path: ['ENABLE_DEV_TOKENS'], message: 'needs JWT_SECRET, the key development tokens are signed with' });
   }
   if (env.SERVICE_ENV === 'prod' && env.JWT_JWKS_URL?.startsWith('http:')) {
     ctx.addIssue({ code: 'custom', path: ['JWT_JWKS_URL'], message: 'must be https in prod' });

@@ -136,6 +136,24 @@ describe('loadConfig', () => {
     expect(config.ocr.workers).toBeGreaterThan(0);
   });
 
+  it('serves the browser UI by default in MODE=all only, and as ENABLE_UI says otherwise', () => {
+    expect(loadConfig(base).ui).toBe(true);
+    expect(loadConfig({ ...base, MODE: 'api' }).ui).toBe(false);
+    expect(loadConfig({ ...base, MODE: 'api', ENABLE_UI: 'true' }).ui).toBe(true);
+    expect(loadConfig({ ...base, ENABLE_UI: 'false' }).ui).toBe(false);
+  });
+
+  it('refuses ENABLE_DEV_TOKENS under NODE_ENV=production or SERVICE_ENV=prod, and without JWT_SECRET', () => {
+    expect(loadConfig(base).devTokens).toBe(false);
+    expect(loadConfig({ ...base, ENABLE_DEV_TOKENS: 'true', NODE_ENV: 'development' }).devTokens).toBe(true);
+    const refused = 'ENABLE_DEV_TOKENS: must not be true with NODE_ENV=production or SERVICE_ENV=prod: it gives a token to anyone who asks';
+    expect(problemsOf({ ...base, ENABLE_DEV_TOKENS: 'true', NODE_ENV: 'production' })).toEqual([refused]);
+    expect(problemsOf({ ...base, ENABLE_DEV_TOKENS: 'true', SERVICE_ENV: 'prod' })).toEqual([refused]);
+    expect(loadConfig({ ...base, ENABLE_DEV_TOKENS: 'false', NODE_ENV: 'production' }).devTokens).toBe(false);
+    const jwks = { DATABASE_URL: base.DATABASE_URL, JWT_JWKS_URL: 'https://issuer.example/jwks.json' };
+    expect(problemsOf({ ...jwks, ENABLE_DEV_TOKENS: 'true' })).toEqual(['ENABLE_DEV_TOKENS: needs JWT_SECRET, the key development tokens are signed with']);
+  });
+
   it('is documented key for key in .env.example', () => {
     const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
     const documented = [...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]).sort();

@@ -115,6 +115,10 @@ export interface AppConfig {
   metrics: boolean;
   /** Serve the OpenAPI document on `/docs/json` and its UI on `/docs` (API modes). */
   swagger: boolean;
+  /** Serve the browser UI on `/` and page images on `/jobs/{id}/pages/{n}/image` (API modes); default on in `MODE=all` only. */
+  ui: boolean;
+  /** `POST /dev/token` signs a short-lived token for whoever asks; never with `NODE_ENV=production`. Default off. */
+  devTokens: boolean;
   /** Per-subject quotas; 0 turns one off. */
   /** `eventStreams` is per API process: open SSE connections hold that process's sockets. */
   quotas: { requestsPerMinute: number; activeJobs: number; pagesPerDay: number; eventStreams: number };
@@ -263,6 +267,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       : undefined,
     metrics: e.ENABLE_METRICS,
     swagger: e.ENABLE_SWAGGER,
+    ui: e.ENABLE_UI ?? e.MODE === 'all',
+    devTokens: e.ENABLE_DEV_TOKENS,
     quotas: {
       requestsPerMinute: e.QUOTA_REQUESTS_PER_MINUTE,
       activeJobs: e.QUOTA_ACTIVE_JOBS,

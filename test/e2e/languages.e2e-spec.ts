@@ -46,7 +46,7 @@ describe('OCR languages (MODE=all, tesseract.js)', () => {
     const before = (await alice.json('/jobs')).body.items.length;
     const res = await alice.upload(await textImage(['Ciao']), { fields: { languages: 'ita+eng' } });
     expect(res.status).toBe(400);
-    const problem = await res.json();
+    const problem = (await res.json()) as { detail: string };
     expect(problem).toMatchObject({ code: 'LANGUAGE_NOT_INSTALLED', installed: ['eng', 'deu', 'fra'] });
     expect(problem.detail).toBe('OCR language ita is not installed; installed: eng, deu, fra');
 
