@@ -112,14 +112,34 @@ export async function apiClient(base) {
     /** The Authorization header, for requests the client has no method for. */
     headers,
     get,
-    /** Uploads the file, with any other form fields, and resolves with the job id. */
-    async submit(data, fileName, fields = {}) {
+    /** Uploads the file, with any other form fields (and request headers), and resolves with the job id. */
+    async submit(data, fileName, fields = {}, extraHeaders = {}) {
       const form = new FormData();
       for (const [name, value] of Object.entries(fields)) form.append(name, value);
       form.append('file', new Blob([data]), fileName);
-      const res = await fetch(`${base}/jobs`, { method: 'POST', body: form, headers });
+      const res = await fetch(`${base}/jobs`, { method: 'POST', body: form, headers: { ...headers, ...extraHeaders } });
       if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
       return (await res.json()).id;
+    },
+    /**
+     * Follows the job's server-sent events until a terminal one (the stream
+     * replays what happened before it opened) and resolves with its type. A
+     * stream rather than a poller: a fast poller takes CPU from the OCR in the
+     * same process, and several run into the subject's request quota.
+     */
+    async settled(id) {
+      const res = await fetch(`${base}/jobs/${id}/events`, { headers });
+      const decoder = new TextDecoder();
+      let seen = '';
+      for await (const chunk of res.body) {
+        seen += decoder.decode(chunk, { stream: true });
+        const terminal = /^event: (succeeded|partial|failed|cancelled)$/m.exec(seen);
+        if (terminal) {
+          await res.body.cancel().catch(() => undefined);
+          return terminal[1];
+        }
+      }
+      throw new Error(`the event stream of job ${id} ended without a terminal event`);
     },
     /** Polls ten times a second until the job is finished; resolves with it. */
     async finished(id) {

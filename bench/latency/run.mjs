@@ -9,7 +9,6 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SignJWT } from 'jose';
 import pg from 'pg';
 import { apiClient, benchEnv, freePort, ROOT, startService } from '../documents/service.mjs';
 import { nativeVersion } from '../ocr/native.mjs';
@@ -50,27 +49,6 @@ function cli(file, threads) {
   );
 }
 
-/**
- * Follows the job's server-sent events until a terminal one (the stream
- * replays what happened before it opened) and resolves with its type. A
- * stream rather than a fast poller: a poller asking every few milliseconds
- * would take CPU from the OCR it is timing, in the same process.
- */
-async function finished(base, token, id) {
-  const res = await fetch(`${base}/jobs/${id}/events`, { headers: { authorization: `Bearer ${token}` } });
-  const decoder = new TextDecoder();
-  let seen = '';
-  for await (const chunk of res.body) {
-    seen += decoder.decode(chunk, { stream: true });
-    const terminal = /^event: (succeeded|partial|failed|cancelled)$/m.exec(seen);
-    if (terminal) {
-      await res.body.cancel().catch(() => undefined);
-      return terminal[1];
-    }
-  }
-  throw new Error(`the event stream of job ${id} ended without a terminal event`);
-}
-
 const work = mkdtempSync(join(tmpdir(), 'ocrflow-bench-latency-'));
 const { env, databaseUrl, drop } = await benchEnv('latency', work);
 const ocrEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('OCR_')));
@@ -84,12 +62,7 @@ const results = [];
 try {
   const base = `http://127.0.0.1:${port}`;
   const client = await apiClient(base);
-  const token = await new SignJWT({ scope: 'jobs:read jobs:write' })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject('bench')
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(env.JWT_SECRET));
-  const done = (id) => finished(base, token, id);
+  const done = (id) => client.settled(id);
   // Warm-up: the first job pays lazy initialisation (the first page on each
   // engine is slower, connections are opened) that a running service paid long ago.
   for (const file of files) await done(await client.submit(readFileSync(file), 'warm.jpg'));

@@ -35,23 +35,31 @@ export function cer(ref, hyp) {
 }
 
 /**
- * SROIE ground truth in reading order, as score.py's sroie_gt_text(order="yx"):
- * boxes grouped into lines by vertical centre (tolerance half the median box
- * height), lines top to bottom, boxes left to right. The csv's own order is not
- * always reading order.
+ * Order-independent word F1, as score.py's word_f1: the normalised texts as
+ * bags of words, precision and recall over their multiset overlap.
  */
-export function sroieGtText(csvPath) {
-  const items = [];
-  for (const raw of readFileSync(csvPath, 'utf8').split(/\r?\n/)) {
-    if (!raw.trim()) continue;
-    const parts = raw.split(',');
-    if (parts.length < 9) continue;
-    const q = parts.slice(0, 8).map((p) => Math.trunc(Number(p)));
-    const text = parts.slice(8).join(',');
-    const ys = [q[1], q[3], q[5], q[7]];
-    const xs = [q[0], q[2], q[4], q[6]];
-    items.push({ cy: (Math.min(...ys) + Math.max(...ys)) / 2, x: Math.min(...xs), h: Math.max(...ys) - Math.min(...ys), text });
-  }
+export function wordF1(ref, hyp) {
+  const bag = (s) => {
+    const counts = new Map();
+    for (const w of normText(s).split(' ').filter(Boolean)) counts.set(w, (counts.get(w) ?? 0) + 1);
+    return counts;
+  };
+  const r = bag(ref);
+  const h = bag(hyp);
+  let tp = 0;
+  for (const [w, n] of h) tp += Math.min(n, r.get(w) ?? 0);
+  const total = (counts) => [...counts.values()].reduce((a, b) => a + b, 0);
+  const precision = tp / Math.max(1, total(h));
+  const recall = tp / Math.max(1, total(r));
+  return { precision, recall, f1: tp === 0 ? 0 : (2 * precision * recall) / (precision + recall) };
+}
+
+/**
+ * Reading order as score.py's: items `{ cy, x, h, text }` grouped into lines
+ * by vertical centre (tolerance half the median height), lines top to bottom,
+ * items left to right.
+ */
+function readingOrder(items) {
   if (items.length === 0) return '';
   const hs = items.map((i) => i.h).sort((a, b) => a - b);
   const tol = Math.max(1, hs[Math.floor(hs.length / 2)] / 2);
@@ -69,4 +77,33 @@ export function sroieGtText(csvPath) {
   }
   if (cur.length > 0) lines.push(cur);
   return lines.map((l) => l.sort((a, b) => a.x - b.x).map((i) => i.text).join(' ')).join('\n');
+}
+
+/**
+ * SROIE ground truth in reading order, as score.py's sroie_gt_text(order="yx"):
+ * the csv's own order is not always reading order.
+ */
+export function sroieGtText(csvPath) {
+  const items = [];
+  for (const raw of readFileSync(csvPath, 'utf8').split(/\r?\n/)) {
+    if (!raw.trim()) continue;
+    const parts = raw.split(',');
+    if (parts.length < 9) continue;
+    const q = parts.slice(0, 8).map((p) => Math.trunc(Number(p)));
+    const text = parts.slice(8).join(',');
+    const ys = [q[1], q[3], q[5], q[7]];
+    const xs = [q[0], q[2], q[4], q[6]];
+    items.push({ cy: (Math.min(...ys) + Math.max(...ys)) / 2, x: Math.min(...xs), h: Math.max(...ys) - Math.min(...ys), text });
+  }
+  return readingOrder(items);
+}
+
+/** FUNSD ground truth: every non-blank word in reading order, as score.py's funsd_gt_text(order="yx"). */
+export function funsdGtText(jsonPath) {
+  const { form } = JSON.parse(readFileSync(jsonPath, 'utf8'));
+  const items = form
+    .flatMap((entity) => entity.words ?? [])
+    .filter((w) => w.text.trim())
+    .map(({ box: [x0, y0, , y1], text }) => ({ cy: (y0 + y1) / 2, x: x0, h: y1 - y0, text }));
+  return readingOrder(items);
 }

@@ -1,0 +1,18 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { PDFDocument } from 'pdf-lib';
+import sharp from 'sharp';
+const { DocumentReader } = await import('/work/main/dist/reader/document-reader.js');
+const png = readFileSync('/work/main/test/fixtures/invoice.png');
+console.log(await sharp(png).metadata().then(m => [m.width, m.height, m.channels, m.hasAlpha]));
+const pdf = await PDFDocument.create();
+const img = await pdf.embedPng(png);
+const [w, h] = [img.width * 72 / 150, img.height * 72 / 150];
+pdf.addPage([w, h]).drawImage(img, { x: 0, y: 0, width: w, height: h });
+const bytes = Buffer.from(await pdf.save());
+writeFileSync('/tmp/repro.pdf', bytes);
+const reader = await DocumentReader.open(bytes, { ocr: 'auto', image: { maxPixels: 40e6, maxDimension: 20000 }, pdf: { dpi: 300, maxPagePixels: 40e6 }, ocrMaxPixels: 12e6, deskew: true });
+const page = await reader.page(1);
+console.log(page.kind, page.width, page.height, page.imageWidth, page.imageHeight, page.image?.length, page.bands?.length);
+const image = page.image ?? page.bands[0].image;
+writeFileSync('/tmp/repro-page.png', image);
+await reader.close();
