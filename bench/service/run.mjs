@@ -64,22 +64,6 @@ function cpu(pids) {
   return { user, system };
 }
 
-/** Follows a job's event stream to its terminal event; resolves with its type. */
-async function terminal(base, headers, id) {
-  const res = await fetch(`${base}/jobs/${id}/events`, { headers });
-  const decoder = new TextDecoder();
-  let seen = '';
-  for await (const chunk of res.body) {
-    seen += decoder.decode(chunk, { stream: true });
-    const end = /^event: (succeeded|partial|failed|cancelled)$/m.exec(seen);
-    if (end) {
-      await res.body.cancel().catch(() => undefined);
-      return end[1];
-    }
-  }
-  throw new Error(`job ${id}: the event stream ended without a terminal event`);
-}
-
 /** The workload's documents: name, bytes, pages, ground truth (per document, or null). */
 async function documents(workload) {
   if (workload === 'receipts') return receipts.map((r) => ({ name: r.name.split('/').at(-1), data: r.original, pages: 1, truth: r.truth }));
@@ -115,7 +99,7 @@ async function throughService(topology, docs) {
     const before = cpu(pids);
     const t0 = performance.now();
     const ids = await Promise.all(docs.map((doc) => client.submit(doc.data, doc.name)));
-    const outcomes = await Promise.all(ids.map((id) => terminal(base, client.headers, id)));
+    const outcomes = await Promise.all(ids.map((id) => client.settled(id)));
     const seconds = (performance.now() - t0) / 1000;
     const after = cpu(pids);
     const failed = outcomes.filter((o) => o !== 'succeeded');
