@@ -36,7 +36,7 @@ const haveCorpus = corpusPresent(corpus);
  * `languages` field and as the CLI's `-l`; a German set is one more line here,
  * e.g. `{ name: 'German pages', languages: 'deu', documents: () => germanPages(PAGES) }`.
  */
-const SETS = [
+const ALL_SETS = [
   { name: 'generated, upright', documents: () => upright(PAGES) },
   { name: 'generated, turned 90/180/270', documents: () => rotated(PAGES) },
   { name: 'generated, tilted 3/-7°', documents: () => tilted(PAGES) },
@@ -50,6 +50,9 @@ const SETS = [
       ]
     : []),
 ];
+/** `BENCH_ACC_SETS=FUNSD,turned`: only the sets whose names contain one of these. */
+const only = process.env.BENCH_ACC_SETS?.split(',').map((part) => part.trim().toLowerCase());
+const SETS = ALL_SETS.filter((set) => !only || only.some((part) => set.name.toLowerCase().includes(part)));
 
 const native = nativeVersion();
 const pdftoppm = await run('pdftoppm', ['-v']).then(() => true, () => false);
@@ -124,7 +127,9 @@ const seconds = () => Math.round((performance.now() - t0) / 1000);
 const work = mkdtempSync(join(tmpdir(), 'ocrflow-bench-accuracy-'));
 const { env, drop } = await benchEnv('accuracy', work);
 const port = await freePort();
-const service = await startService({ ...env, MODE: 'all', PORT: String(port) }, `http://127.0.0.1:${port}/health/ready`);
+// Default settings, unless an OCR_* variable says otherwise.
+const ocr = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('OCR_')));
+const service = await startService({ ...env, ...ocr, MODE: 'all', PORT: String(port) }, `http://127.0.0.1:${port}/health/ready`);
 const sets = [];
 try {
   const client = await apiClient(`http://127.0.0.1:${port}`);

@@ -10,19 +10,26 @@ import { orientationSample, rotated } from '../../ocr/orientation-image.js';
  * Orientation confidence from which a detected turn is applied. Measured with
  * Tesseract OSD on the 25 SROIE receipts: upright, 24 said 0 and one said 180
  * at 0.54; turned by 90/180/270 (24 cases), the right turn came with 0.24–7.57
- * and 17 were at 1 or above. Generated text pages and the corpus's turned scan
- * (ocrmypdf_cardinal.pdf) scored 7.7–12.5. Below 1 a page is left as it is.
+ * and 17 were at 1 or above. Generated A4 text pages scored 11.8–16.9 (from
+ * samples of ORIENTATION_MAX_PIXELS) and the corpus's turned scan
+ * (ocrmypdf_cardinal.pdf) 7.7–12.5. Below 1 a page is left as it is.
  */
 const MIN_ORIENTATION_CONFIDENCE = 1;
 
 /**
- * Orientation detection reads a copy at most this large, about an A4 page at
- * 100 dpi: OSD needs the shape of text lines, not fine detail (the corpus's
- * turned scans rendered at 100 dpi were detected at confidence 8.5–12.5), and
- * its time and its engine's memory grow with the pixels (an A4 page at 300 dpi
- * took 0.9 s at full size).
+ * Orientation detection reads a copy at most this large: OSD needs the shape
+ * of text lines, not fine detail, and its time and its engine's memory grow
+ * with the pixels (an A4 page at 300 dpi took 0.9 s at full size). But too
+ * small a copy of a page of 12-point text turns it the wrong way: generated A4
+ * pages turned 90 and 270 degrees, at 1 MP, were detected as the opposite
+ * turn with confidence 2.3-3.1 (above MIN_ORIENTATION_CONFIDENCE, so read
+ * upside down; bench/accuracy's turned set); at 2 MP all six turns were right
+ * at 11.8-16.9, and one receipt of 24 turned ones that was wrong at 0.8 came
+ * right at 4.4. The other receipts are at most 2 MP and read the same. On a
+ * busy 2-core machine the detection took 164 ms on average at 1 MP, 200 ms
+ * at 2 MP and 229 ms at 4 MP.
  */
-const ORIENTATION_MAX_PIXELS = 1_000_000;
+const ORIENTATION_MAX_PIXELS = 2_000_000;
 
 /**
  * Owns the worker process's OCR engines: the text engines are created once at
