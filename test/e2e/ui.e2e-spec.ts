@@ -108,6 +108,8 @@ describe('the browser UI, in headless Chromium (MODE=all, ENABLE_DEV_TOKENS=true
     });
     await page.getByRole('checkbox', { name: 'tsv' }).check();
     await page.getByLabel('Fields to extract').selectOption('invoice');
+    await page.getByText('Installed: eng, deu, fra.').waitFor(); // from GET /languages
+    await page.getByLabel('Languages').fill('eng');
     await page.getByRole('button', { name: 'Upload' }).click();
 
     // The bar: fed by the job's events (page 1 of 2 is only ever told by an event), then full.

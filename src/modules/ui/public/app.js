@@ -36,7 +36,7 @@ async function signIn(value) {
   const until = claims.exp ? `, until ${new Date(claims.exp * 1000).toLocaleTimeString()}` : '';
   $('who').textContent = `Signed in as ${claims.sub ?? 'an unknown subject'}${until}.`;
   for (const [id, signedIn] of [['sign-in', false], ['account', true], ['upload', true], ['recent', true]]) $(id).hidden = !signedIn;
-  await loadSchemas();
+  await Promise.all([loadSchemas(), loadLanguages()]);
 }
 
 $('token-form').addEventListener('submit', guarded((event) => {
@@ -69,6 +69,14 @@ async function loadSchemas() {
   const custom = $('schema').querySelector('option[value="custom"]');
   for (const schema of items) custom.before(el('option', { value: schema.name }, `${schema.name}${schema.description ? ` — ${schema.description}` : ''}`));
 }
+async function loadLanguages() {
+  // The installed languages, where the API lists them: the hint names them and the placeholder the default.
+  const languages = await json('/languages').catch(() => undefined);
+  if (!languages) return;
+  $('languages').placeholder = `${languages.default.join('+')} (the default)`;
+  $('languages-hint').textContent = `Installed: ${languages.installed.join(', ')}. Join several with +, the main one first, e.g. deu+eng.`;
+}
+
 $('schema').addEventListener('change', () => ($('custom-schema').hidden = $('schema').value !== 'custom'));
 
 const drop = $('drop');
