@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../support/app.js';
 import { waitForJob, type ApiClient } from '../support/client.js';
-import { textPdf } from '../support/documents.js';
+import { mixedPdf, textPdf } from '../support/documents.js';
 import { createTestEnv, token, type TestEnv } from '../support/harness.js';
 import { textImage } from '../support/images.js';
 import { xmllint } from '../support/output-pages.js';
@@ -82,7 +82,7 @@ describe('outputs and artifacts (MODE=all)', () => {
     const { stdout } = await run('pdftotext', [pdf, '-']);
     for (const word of expectedWords.filter((w) => /^[A-Za-z]{4,}$/.test(w))) expect(stdout).toContain(word);
     expect(files['document.pdf']!.length).toBeLessThanOrEqual(1.5 * data.length + 20_000 * pageCount);
-    return { id, results };
+    return { id, results, pdfText: stdout };
   }
 
   it('makes every output of a scanned image from one recognition, each one checked by the tools that read it', async () => {
@@ -91,6 +91,16 @@ describe('outputs and artifacts (MODE=all)', () => {
 
   it('makes every output of a born-digital PDF from its text layer', async () => {
     await checkOutputs(await textPdf([['Quarterly report for the harbour board'], ['Second page with minutes and decisions']]), 'report.pdf', 2);
+  });
+
+  it('makes every output of a mixed PDF page from its text layer and the OCR of its scan, the typed text written once', async () => {
+    const typed = 'Claim form from the harbour office';
+    const { results, pdfText } = await checkOutputs(await mixedPdf([typed], ['Scanned statement of the', 'harbour master on duty']), 'mixed.pdf', 1);
+    expect(results.pages[0].source).toBe('mixed');
+    expect(words(results)).toEqual(expect.arrayContaining(['Claim', 'Scanned', 'statement', 'master']));
+    // The searchable PDF keeps the page's own text and adds only what OCR read.
+    expect(pdfText.match(/Claim form from the harbour office/g)).toHaveLength(1);
+    expect(pdfText.match(/statement/g)).toHaveLength(1);
   });
 
   it('serves the original at any time, with ranges; another subject and unknown names get 404; a default job has only its original', async () => {
