@@ -32,7 +32,8 @@ const job = z.object({
 const page = z.union([
   z.object({
     number: z.number().int(),
-    source: z.enum(['text-layer', 'ocr']),
+    // Where the text came from; a mixed page's lines each say which of the two read them.
+    source: z.enum(['text-layer', 'ocr', 'mixed']),
     rotation: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]),
     width: z.number(),
     height: z.number(),
@@ -40,7 +41,9 @@ const page = z.union([
     text: z.string(),
     confidence: z.number(),
     skew: z.number().optional(),
-    lines: z.array(z.object({ text: z.string(), confidence: z.number(), bbox, words: z.array(word) })),
+    lines: z.array(
+      z.object({ text: z.string(), confidence: z.number(), bbox, words: z.array(word), source: z.enum(['text-layer', 'ocr']).optional() }),
+    ),
   }),
   z.object({ number: z.number().int(), error: failure }),
 ]);

@@ -1,7 +1,16 @@
 import type { OcrLine, Rotation } from '../ocr/ocr-types.js';
 
-/** Where a page's text came from. */
-export type PageSource = 'text-layer' | 'ocr';
+/**
+ * Where a page's text came from: its PDF's text layer, OCR of its image, or
+ * both (`mixed`: a PDF page with a text layer and images of text, such as a
+ * typed header over a scanned body).
+ */
+export type PageSource = 'text-layer' | 'ocr' | 'mixed';
+
+/** One line of a page's text; on a `mixed` page each line says which of the two read it. */
+export interface PageLine extends OcrLine {
+  source?: Exclude<PageSource, 'mixed'>;
+}
 
 /** The text of one finished page, as stored in `job_pages.result`. */
 export interface PageText {
@@ -11,11 +20,11 @@ export interface PageText {
   /** Resolution PDF pages were measured (and rendered) at; absent for images. */
   dpi?: number;
   text: string;
-  /** Mean word confidence, 0–100; 100 for a text layer. */
+  /** Mean word confidence, 0–100; 100 for a text layer (and for each of its words on a mixed page). */
   confidence: number;
   /** OCR only: clockwise degrees the text stood askew, straightened before reading (`OCR_DESKEW`). */
   skew?: number;
-  lines: OcrLine[];
+  lines: PageLine[];
 }
 
 /** One page's outcome, the unit a job is checkpointed in. */

@@ -62,7 +62,7 @@ export class MetricsService implements OnModuleInit {
 
   private readonly pages = new Counter({
     name: `${PREFIX}pages_total`,
-    help: 'Pages processed, by status (succeeded, failed) and source (text-layer, ocr; none for a failed page).',
+    help: 'Pages processed, by status (succeeded, failed) and source (text-layer, ocr, mixed; none for a failed page).',
     labelNames: ['source', 'status'],
     registers: [this.registry],
   });

@@ -10,7 +10,8 @@ import type { OcrLine, Rotation } from '../ocr/ocr-types.js';
  */
 export interface OutputPage {
   number: number;
-  source: 'text-layer' | 'ocr';
+  /** `mixed`: a PDF page read from its text layer and by OCR; each line says which. */
+  source: 'text-layer' | 'ocr' | 'mixed';
   /** Clockwise degrees the page was turned to read it. */
   rotation: Rotation;
   width: number;
@@ -18,5 +19,5 @@ export interface OutputPage {
   dpi?: number;
   text: string;
   confidence: number;
-  lines: OcrLine[];
+  lines: Array<OcrLine & { source?: 'text-layer' | 'ocr' }>;
 }

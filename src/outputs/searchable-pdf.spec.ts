@@ -7,7 +7,7 @@ import { inflateSync } from 'node:zlib';
 import { PDFArray, PDFDocument, PDFName, PDFRawStream, type PDFPage } from 'pdf-lib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encryptPdf, scannedPdf, textPdf } from '../../test/support/documents.js';
+import { encryptPdf, mixedPdf, scannedPdf, textPdf } from '../../test/support/documents.js';
 import { textImage } from '../../test/support/images.js';
 import { DocumentError, ErrorCode } from '../common/app-error.js';
 import { OcrPool } from '../ocr/ocr-pool.js';
@@ -67,18 +67,22 @@ function contentStreams(page: PDFPage): { raw: string; text: string }[] {
   });
 }
 
-/** Reads a PDF page through the reader (rendered at 300 dpi) and OCRs it, boxes in the page's pixels. */
-async function ocrPdfPage(pdf: Buffer, number: number): Promise<OutputPage> {
+async function withReader<T>(pdf: Buffer, read: (reader: DocumentReader) => Promise<T>): Promise<T> {
   const reader = await DocumentReader.open(pdf, READER);
   try {
-    const content = await reader.page(number);
-    if (content.kind !== 'image' || !content.image) throw new Error('expected a page to OCR');
-    const page = await pool.recognize(content.image);
-    expect([page.width, page.height]).toEqual([content.width, content.height]);
-    return outputPage(number, page, 0, content.dpi);
+    return await read(reader);
   } finally {
     await reader.close();
   }
+}
+
+/** Reads a PDF page through the reader (rendered at 300 dpi) and OCRs it, boxes in the page's pixels. */
+async function ocrPdfPage(pdf: Buffer, number: number): Promise<OutputPage> {
+  const content = await withReader(pdf, (reader) => reader.page(number));
+  if (content.kind !== 'image' || !content.image) throw new Error('expected a page to OCR');
+  const page = await pool.recognize(content.image);
+  expect([page.width, page.height]).toEqual([content.width, content.height]);
+  return outputPage(number, page, 0, content.dpi);
 }
 
 describe('searchablePdf', () => {
@@ -139,6 +143,25 @@ describe('searchablePdf', () => {
     expect(text).toContain('Invoice number 4711 total 99.50');
     expect(text).not.toContain('Page one');
     expectWithinBound('scanned PDF', original, pdf, 1);
+  });
+
+  it('writes only what OCR read on a mixed page: its typed lines are in the page already', async () => {
+    const original = await mixedPdf(['Claim form 2026-114'], LINES);
+    const content = await withReader(original, (reader) => reader.page(1));
+    if (content.kind !== 'image' || !content.image || !content.textLayer) throw new Error('expected a mixed page');
+    const ocr = await pool.recognize(content.image);
+    const page: OutputPage = {
+      ...outputPage(1, ocr, 0, content.dpi),
+      source: 'mixed',
+      lines: [...content.textLayer.map((line) => ({ ...line, source: 'text-layer' as const })), ...ocr.lines.map((line) => ({ ...line, source: 'ocr' as const }))],
+    };
+    const pdf = await searchablePdf(original, 'application/pdf', [page]);
+
+    expect(await pdftotext(original)).not.toContain('Invoice');
+    const text = await pdftotext(pdf);
+    expect(text.match(/Claim form 2026-114/g)).toHaveLength(1);
+    expect(text).toContain('Invoice number 4711 total 99.50');
+    expectWithinBound('mixed PDF', original, pdf, 1);
   });
 
   it('maps the words of a page turned 90° to be read back onto the page as it stands', async () => {

@@ -12,9 +12,10 @@ import { addGlyphlessFont, textLayerContent } from './text-layer.js';
  * `pdftotext` extracts them.
  *
  * A PDF keeps its pages as they are (copied with their content streams,
- * fonts and images untouched); only OCRed pages get a text layer, added after
- * their content. Pages whose text came from the PDF's own text layer are
- * searchable already and get none. An image becomes one page per processed
+ * fonts and images untouched); only what OCR read gets a text layer, added
+ * after their content. Text that came from the PDF's own text layer (all of
+ * a `text-layer` page, the typed lines of a `mixed` one) is searchable
+ * already and is not written twice. An image becomes one page per processed
  * page (a TIFF's pages), each image embedded once.
  *
  * @param mediaType the document's type as the reader sniffed it.
@@ -40,7 +41,8 @@ async function copyPdfPages(out: PDFDocument, original: Buffer, pages: OutputPag
   let font: PDFRef | undefined;
   pages.forEach((page, i) => {
     const pdfPage = out.addPage(copied[i]);
-    if (page.source !== 'ocr' || !hasWords(page)) return;
+    const lines = page.source === 'text-layer' ? [] : page.lines.filter((line) => line.source !== 'text-layer');
+    if (!hasWords(lines)) return;
     font ??= addGlyphlessFont(out);
     const crop = pdfPage.getCropBox();
     const toUser = pageToUser(crop, normalisedRotate(pdfPage), ...frameSize(page));
@@ -48,7 +50,7 @@ async function copyPdfPages(out: PDFDocument, original: Buffer, pages: OutputPag
     // pdf-lib's normalize() wraps its streams in q … Q (autoNormalizeCTM), so
     // the text layer after them draws in the page's plain user space.
     pdfPage.node.normalize();
-    addTextLayer(out, pdfPage, page, toUser, font);
+    addTextLayer(out, pdfPage, { ...page, lines }, toUser, font);
   });
 }
 
@@ -60,7 +62,7 @@ async function addImagePages(out: PDFDocument, original: Buffer, pages: OutputPa
     const pdfPage = out.addPage([width, height]);
     pdfPage.node.setXObject(PDFName.of('Page'), image.ref);
     pdfPage.node.addContentStream(stream(out, `q ${num(width)} 0 0 ${num(height)} 0 0 cm /Page Do Q`));
-    if (!hasWords(page)) continue;
+    if (!hasWords(page.lines)) continue;
     font ??= addGlyphlessFont(out);
     addTextLayer(out, pdfPage, page, pageToUser({ x: 0, y: 0, width, height }, 0, ...frameSize(page)), font);
   }
@@ -79,8 +81,8 @@ function frameSize(page: OutputPage): [number, number] {
   return page.rotation === 90 || page.rotation === 270 ? [page.height, page.width] : [page.width, page.height];
 }
 
-function hasWords(page: OutputPage): boolean {
-  return page.lines.some((line) => line.words.some((word) => word.text.trim() !== ''));
+function hasWords(lines: OutputPage['lines']): boolean {
+  return lines.some((line) => line.words.some((word) => word.text.trim() !== ''));
 }
 
 /** /Rotate as 0, 90, 180 or 270 (the spec allows any multiple of 90, negative too). */

@@ -1,10 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { concatTransformationMatrix, drawObject, PDFDocument, popGraphicsState, pushGraphicsState, rgb } from 'pdf-lib';
+import {
+  concatTransformationMatrix,
+  drawObject,
+  PDFDocument,
+  popGraphicsState,
+  pushGraphicsState,
+  rgb,
+  setTextRenderingMode,
+  StandardFonts,
+  TextRenderingMode,
+} from 'pdf-lib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { corpusHas, corpusPath } from '../../test/support/corpus.js';
-import { encryptPdf, flateBombPdf, multiPageTiff, textPdf } from '../../test/support/documents.js';
+import { encryptPdf, flateBombPdf, largeImagePdf, mixedPdf, multiPageTiff, textPdf } from '../../test/support/documents.js';
 import { a4Image, textImage } from '../../test/support/images.js';
 import { backNearIdle, MB, settledRss } from '../../test/support/memory.js';
 import { DocumentError, ErrorCode } from '../common/app-error.js';
@@ -82,6 +92,29 @@ async function scanPdf(image: { data: Buffer; width: number; height: number; bit
   return Buffer.from(await pdf.save());
 }
 
+/** `pdf`'s first page with an image of text in its top-left corner covering `share` of the page, as a logo or a pasted scan. */
+async function withImage(pdf: Buffer, share: number): Promise<Buffer> {
+  const doc = await PDFDocument.load(pdf);
+  const page = doc.getPage(0);
+  const png = await doc.embedPng(await textImage(['ACME Shipping'], { width: 800 }));
+  const width = Math.sqrt((share * page.getWidth() * page.getHeight() * png.width) / png.height);
+  const height = (width * png.height) / png.width;
+  page.drawImage(png, { x: 20, y: page.getHeight() - 20 - height, width, height });
+  return Buffer.from(await doc.save());
+}
+
+/** A page-wide scan of `lines` with `text` set over it in Helvetica, visibly (a stamp) or not (an OCR layer). */
+async function scanUnderText(lines: string[], text: string, { invisible }: { invisible: boolean }): Promise<Buffer> {
+  const doc = await PDFDocument.create();
+  const page = doc.addPage([595, 842]);
+  const png = await doc.embedPng(await textImage(lines, { width: 1700 }));
+  page.drawImage(png, { x: 0, y: 842 - (595 * png.height) / png.width, width: 595, height: (595 * png.height) / png.width });
+  page.pushOperators(pushGraphicsState(), setTextRenderingMode(invisible ? TextRenderingMode.Invisible : TextRenderingMode.Fill));
+  page.drawText(text, { x: 20, y: 800, size: 14, font: await doc.embedFont(StandardFonts.Helvetica) });
+  page.pushOperators(popGraphicsState());
+  return Buffer.from(await doc.save());
+}
+
 describe('DocumentReader', () => {
   it('decodes a large BMP in its own thread, leaving the event loop free', async () => {
     const histogram = monitorEventLoopDelay({ resolution: 10 });
@@ -156,6 +189,49 @@ describe('DocumentReader', () => {
     }, small);
     const page = await withReader(pdf, (reader) => reader.page(2));
     expect(page).toMatchObject({ kind: 'image', width: 2479, height: 3508, dpi: 300 });
+  });
+
+  it('fails a page holding an image over the page pixel cap with IMAGE_TOO_LARGE, however it is read, and reads one within it', async () => {
+    // pdf.js leaves such an image out with only a warning: the page would read as blank, or as its text alone.
+    for (const [pdf, options] of [
+      [await largeImagePdf(6000, 6000), OPTIONS],
+      [await largeImagePdf(6000, 6000, { typed: 'Typed above the scan' }), OPTIONS],
+      [await largeImagePdf(6000, 6000, { typed: 'Typed above the scan' }), { ...OPTIONS, ocr: 'force' as const }],
+    ] as const) {
+      expect(await withReader(pdf, (reader) => codeOf(reader.page(1)), options)).toBe(ErrorCode.IMAGE_TOO_LARGE);
+    }
+    const fits = await withReader(await largeImagePdf(5000, 5000), (reader) => reader.page(1));
+    expect(fits).toMatchObject({ kind: 'image', width: 1242, height: 1750 });
+    // The image's black top tenth is drawn: 34 pt from 60 pt below the page's top, 250-392 pixels down.
+    const { image } = fits as { image: Buffer };
+    const band = await sharp(image).extract({ left: 200, top: 270, width: 800, height: 100 }).greyscale().raw().toBuffer();
+    expect(band.reduce((sum, v) => sum + v, 0) / band.length).toBeLessThan(5);
+  });
+
+  it('reads a page with a typed header over a scanned body as mixed: its text layer, and the scan alone to OCR', async () => {
+    const pdf = await mixedPdf(['Claim form 2026-114'], ['Scanned statement of the', 'harbour master on duty']);
+    const page = await withReader(pdf, (reader) => reader.page(1));
+    if (page.kind !== 'image' || !page.image || !page.textLayer) throw new Error(`expected a mixed page, got ${page.kind}`);
+    expect(page.textLayer.map((line) => line.text)).toEqual(['Claim form 2026-114']);
+    // One pixel space for both: the page at 300 dpi, drawn whole (under OCR_MAX_PIXELS).
+    expect([page.width, page.height, page.imageWidth, page.imageHeight]).toEqual([2479, 3508, 2479, 3508]);
+    const darkPixels = async ({ x0, y0, x1, y1 }: { x0: number; y0: number; x1: number; y1: number }) => {
+      const data = await sharp(page.image!).extract({ left: x0, top: y0, width: x1 - x0, height: y1 - y0 }).greyscale().raw().toBuffer();
+      return data.filter((v) => v < 128).length;
+    };
+    // The header is left out of the image (the text layer has it exactly); the scan below it is in.
+    const header = page.textLayer[0]!.bbox;
+    expect(await darkPixels({ x0: 0, y0: 0, x1: page.width, y1: header.y1 + 20 })).toBe(0);
+    expect(await darkPixels({ x0: 0, y0: header.y1 + 20, x1: page.width, y1: page.height })).toBeGreaterThan(5000);
+  });
+
+  it('reads a page from its text layer when its images are small, or its text lies invisibly over its scan (an OCR layer)', async () => {
+    const kinds = async (pdf: Buffer) => withReader(pdf, async (reader) => (await reader.page(1)).kind);
+    expect(await kinds(await withImage(await textPdf([['Invoice 4711 from ACME']]), 0.03))).toBe('text');
+    expect(await kinds(await withImage(await textPdf([['Invoice 4711 from ACME']]), 0.08))).toBe('image');
+    const scan = ['Scanned letter of', 'the harbour master'];
+    expect(await kinds(await scanUnderText(scan, 'Scanned letter of the harbour master', { invisible: true }))).toBe('text');
+    expect(await kinds(await scanUnderText(scan, 'Received 2026-03-01', { invisible: false }))).toBe('image');
   });
 
   it('reads a scanned page from its image’s own pixels, and draws a page with anything more on it', async () => {

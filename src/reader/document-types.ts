@@ -6,11 +6,15 @@ import type { ImageBand } from '../ocr/ocr-types.js';
 export interface ReaderOptions {
   /** User password of an encrypted PDF. */
   password?: string;
-  /** `force` ignores PDF text layers and OCRs every page. Default `auto`. */
+  /**
+   * `auto` (default) reads a PDF page from its text layer, OCRs a page without
+   * one, and both on a mixed page (text and images of text); `force` ignores
+   * text layers and OCRs every page.
+   */
   ocr?: 'auto' | 'force';
   /** Caps on uploaded images (and on each page of a multi-page TIFF). */
   image: ImageLimits;
-  /** PDF pages are rasterised at `dpi`; a page over `maxPagePixels` at that resolution is refused. */
+  /** PDF pages are rasterised at `dpi`; a page over `maxPagePixels` at that resolution, or holding an image of more pixels, is refused. */
   pdf: { dpi: number; maxPagePixels: number };
   /**
    * OCR input is right-sized: a page image over this many pixels is scaled
@@ -62,6 +66,13 @@ export interface ImagePage {
   height: number;
   /** Render resolution for PDF pages; absent for images. */
   dpi?: number;
+  /**
+   * A mixed PDF page's text layer (see `isMixed` in pdf-page-survey.ts): its
+   * lines and words in the pixels of `width` x `height`, which OCR of the
+   * page's images completes; `image` then shows those images alone, the rest
+   * of the page white. Absent on a page read by OCR alone.
+   */
+  textLayer?: OcrLine[];
 }
 
 export type PageContent = TextLayerPage | ImagePage;

@@ -7,6 +7,7 @@ import { DocumentError, ErrorCode } from '../common/app-error.js';
 import { unionBoxes, type BBox, type OcrLine } from '../ocr/ocr-types.js';
 import { encodeForOcr, type LayoutOptions, type RawImage } from './image-decoder.js';
 import type { OpenDocument } from './open-document.js';
+import { isMixed, surveyPage, type PdfRect } from './pdf-page-survey.js';
 import type { ImagePage, PageContent, ReaderOptions, TextLayerPage } from './document-types.js';
 
 const require = createRequire(import.meta.url);
@@ -22,6 +23,8 @@ const UNREADABLE = /[\uFFFD\uE000-\uF8FF\s]/gu;
 const ASCENT = 0.8;
 
 type PageViewport = ReturnType<PDFPageProxy['getViewport']>;
+/** A page's number, and its size in pixels at `dpi`. */
+type PageSize = { number: number; width: number; height: number; dpi: number };
 
 interface TextItem {
   str: string;
@@ -33,14 +36,18 @@ interface TextItem {
 
 /**
  * Opens a PDF with pdf.js (version 6 never evaluates code from a PDF): no
- * network, no system fonts, images above
- * the page pixel cap skipped rather than decoded (a small page can embed a
- * gigantic image), fonts and CMaps from the pdfjs-dist package.
+ * network, no system fonts, fonts and CMaps from the pdfjs-dist package, and
+ * images of more pixels than the page cap not decoded (a small page can embed
+ * a gigantic image): their page fails with IMAGE_TOO_LARGE. The reader
+ * thread's memory cap is sized for that cap: decoding a 35-megapixel RGB
+ * image on a small page peaked at 321 MB outside the heap, a 49-megapixel
+ * one at 440 MB, near the 512 MB at which the thread is ended.
  *
  * @throws DocumentError PASSWORD_REQUIRED, PASSWORD_INCORRECT, CORRUPT_FILE.
  */
 export async function openPdf(data: Uint8Array, options: ReaderOptions): Promise<OpenDocument> {
-  const { getDocument, PasswordResponses } = await pdfjs();
+  const { getDocument, PasswordResponses, VerbosityLevel } = await pdfjs();
+  countRemovedImages();
   const task = getDocument({
     data,
     password: options.password,
@@ -52,7 +59,7 @@ export async function openPdf(data: Uint8Array, options: ReaderOptions): Promise
     disableFontFace: true,
     enableXfa: false,
     maxImageSize: options.pdf.maxPagePixels,
-    verbosity: 0,
+    verbosity: VerbosityLevel.WARNINGS, // see countRemovedImages
   });
   let doc: PDFDocumentProxy;
   try {
@@ -85,12 +92,40 @@ export async function openPdf(data: Uint8Array, options: ReaderOptions): Promise
       const page = await doc.getPage(number).catch(() => {
         throw new DocumentError(ErrorCode.CORRUPT_FILE, `Page ${number} of the PDF cannot be read.`);
       });
+      const removed = imagesRemoved;
       try {
-        return await readPage(page, number, options, bands, canvasOf);
+        const content = await readPage(page, number, options, bands, canvasOf);
+        // The page's images are decoded while it is surveyed or drawn: by now any too large is known.
+        if (imagesRemoved > removed) {
+          throw new DocumentError(
+            ErrorCode.IMAGE_TOO_LARGE,
+            `Page ${number} holds an image of more than ${options.pdf.maxPagePixels} pixels (MAX_PAGE_PIXELS); it is not decoded.`,
+          );
+        }
+        return content;
       } finally {
         page.cleanup();
       }
     },
+  };
+}
+
+/** All pdf.js says (pdf.worker.mjs, `buildPaintImageXObject`) when it leaves out an image over `maxImageSize`. */
+const IMAGE_REMOVED = 'Image exceeded maximum allowed size and was removed.';
+let imagesRemoved = 0;
+
+/**
+ * pdf.js leaves out an image over `maxImageSize` with nothing but a warning,
+ * and the page then reads as if the image were not there: a scan comes back
+ * empty, a mixed page without its scan. Its warnings go to `console.warn`
+ * (at verbosity WARNINGS); this thread's console is nobody's log, so they
+ * are counted here for that one message and otherwise dropped, as at
+ * verbosity ERRORS before. Pages are read one at a time (reader.worker.ts),
+ * so a warning belongs to the page being read.
+ */
+function countRemovedImages(): void {
+  console.warn = (message: unknown) => {
+    if (typeof message === 'string' && message.includes(IMAGE_REMOVED)) imagesRemoved += 1;
   };
 }
 
@@ -103,56 +138,85 @@ async function readPage(
   bands: number,
   canvasOf: CanvasOf,
 ): Promise<PageContent> {
-  const { dpi, maxPagePixels } = options.pdf;
+  const { dpi } = options.pdf;
   const viewport = page.getViewport({ scale: dpi / 72 });
-  const width = Math.round(viewport.width);
-  const height = Math.round(viewport.height);
-  if (options.ocr !== 'force') {
-    const content = await page.getTextContent();
-    const items = content.items.filter((item) => 'str' in item) as TextItem[];
-    if (items.some((item) => item.str.replace(UNREADABLE, '').length > 0)) {
-      return textLayerPage(items, viewport, { number, width, height, dpi });
-    }
+  const size = { number, width: Math.round(viewport.width), height: Math.round(viewport.height), dpi };
+  const layout = { maxPixels: options.ocrMaxPixels, deskew: options.deskew, bands };
+  const textLayer = options.ocr === 'force' ? undefined : await readTextLayer(page, viewport, size);
+  if (!textLayer) {
+    // Decided from the page's size alone, before its images are decoded or a pixel is allocated.
+    assertRenderable(size, options.pdf.maxPagePixels);
+    return renderPage(page, size, layout, canvasOf);
   }
-  // Decided from the page's size alone, before a pixel is allocated.
-  if (width * height > maxPagePixels) {
-    throw new DocumentError(
-      ErrorCode.PAGE_TOO_LARGE,
-      `Page ${number} is ${width}x${height} pixels at ${dpi} dpi; at most ${maxPagePixels} pixels are rendered.`,
-    );
-  }
-  return renderPage(page, { number, width, height, dpi }, { maxPixels: options.ocrMaxPixels, deskew: options.deskew, bands }, canvasOf);
+  const survey = surveyPage(await page.getOperatorList(), page.view, await pdfjs());
+  if (!isMixed(survey)) return textLayer;
+  // The text layer reads the rest: OCR is given the page's images alone.
+  assertRenderable(size, options.pdf.maxPagePixels);
+  return { ...(await renderPage(page, size, { ...layout, only: survey.images }, canvasOf)), textLayer: textLayer.lines };
+}
+
+/** The page's text layer, when it has readable text. */
+async function readTextLayer(page: PDFPageProxy, viewport: PageViewport, size: PageSize): Promise<TextLayerPage | undefined> {
+  const content = await page.getTextContent();
+  const items = content.items.filter((item) => 'str' in item) as TextItem[];
+  if (!items.some((item) => item.str.replace(UNREADABLE, '').length > 0)) return undefined;
+  return textLayerPage(items, viewport, size);
+}
+
+/** @throws DocumentError PAGE_TOO_LARGE when the page has more pixels at its dpi than are rendered. */
+function assertRenderable({ number, width, height, dpi }: PageSize, maxPagePixels: number): void {
+  if (width * height <= maxPagePixels) return;
+  throw new DocumentError(
+    ErrorCode.PAGE_TOO_LARGE,
+    `Page ${number} is ${width}x${height} pixels at ${dpi} dpi; at most ${maxPagePixels} pixels are rendered.`,
+  );
 }
 
 /**
  * The page as a PNG on white for OCR, scaled down to fit `maxPixels` if
  * larger: a scan's own image when the page is nothing else (see
- * {@link scannedImage}), otherwise the page drawn on the canvas.
+ * {@link scannedImage}), otherwise the page drawn on the canvas; only the
+ * parts of it in the boxes `only` when given.
  */
 async function renderPage(
   page: PDFPageProxy,
-  size: { number: number; width: number; height: number; dpi: number },
-  { maxPixels, ...layout }: LayoutOptions & { maxPixels: number },
+  size: PageSize,
+  { maxPixels, only, ...layout }: LayoutOptions & { maxPixels: number; only?: PdfRect[] },
   canvasOf: CanvasOf,
 ): Promise<ImagePage> {
   const fit = Math.min(1, Math.sqrt(maxPixels / (size.width * size.height)));
   const viewport = page.getViewport({ scale: (size.dpi / 72) * fit });
   const [width, height] = [Math.max(1, Math.floor(viewport.width)), Math.max(1, Math.floor(viewport.height))];
-  const pixels = (await scannedImage(page, width, height)) ?? (await drawPage(page, viewport, canvasOf(width, height)));
+  const pixels = only
+    ? await drawPage(page, viewport, canvasOf(width, height), only.map(([x0, y0, x1, y1]) => [...viewport.convertToViewportPoint(x0, y0), ...viewport.convertToViewportPoint(x1, y1)]))
+    : ((await scannedImage(page, width, height)) ?? (await drawPage(page, viewport, canvasOf(width, height))));
   const ocr = await encodeForOcr(pixels, layout);
   return { kind: 'image', ...size, image: ocr.image, imageWidth: pixels.width, imageHeight: pixels.height, skew: ocr.skew, bands: ocr.bands };
 }
 
 /**
- * Draws the page on `canvas`, on white. Pages are read one at a time (see
- * reader.worker.ts), so the canvas is free.
+ * Draws the page on `canvas`, on white; only what lies in the boxes `only`
+ * (canvas pixels, corners in any order) when given. Pages are read one at a
+ * time (see reader.worker.ts), so the canvas is free.
  */
-async function drawPage(page: PDFPageProxy, viewport: PageViewport, canvas: Canvas): Promise<RawImage> {
+async function drawPage(page: PDFPageProxy, viewport: PageViewport, canvas: Canvas, only?: number[][]): Promise<RawImage> {
   const context = canvas.getContext('2d');
   context.reset(); // whatever the previous page left: transform, clip, styles
   context.fillStyle = '#ffffff';
   context.fillRect(0, 0, canvas.width, canvas.height);
   await page.render({ canvas: canvas as never, canvasContext: context as never, viewport }).promise;
+  if (only) {
+    // Everything outside the boxes (their union: one nonzero path) made transparent, then white.
+    context.setTransform(1, 0, 0, 1, 0, 0);
+    context.globalCompositeOperation = 'destination-in';
+    context.beginPath();
+    for (const [x0, y0, x1, y1] of only) context.rect(Math.min(x0!, x1!), Math.min(y0!, y1!), Math.abs(x1! - x0!), Math.abs(y1! - y0!));
+    context.fillStyle = '#000000';
+    context.fill();
+    context.globalCompositeOperation = 'destination-over';
+    context.fillStyle = '#ffffff';
+    context.fillRect(0, 0, canvas.width, canvas.height);
+  }
   // The canvas is opaque (white first), so its premultiplied RGBA is plain RGB
   // plus an alpha of 255: the same pixels as canvas.encode('png'), written by
   // libvips at zlib level 1 (as prepareForOcr does) in 344 ms instead of 864 ms
@@ -253,11 +317,7 @@ function unpackBits(packed: Uint8Array, width: number, height: number): Buffer {
  * an item marked `hasEOL`. Word boxes are apportioned along their run by
  * character count: exact for the run, close for the word.
  */
-function textLayerPage(
-  items: TextItem[],
-  viewport: PageViewport,
-  size: { number: number; width: number; height: number; dpi: number },
-): TextLayerPage {
+function textLayerPage(items: TextItem[], viewport: PageViewport, size: PageSize): TextLayerPage {
   const lines: OcrLine[] = [];
   let words: OcrLine['words'] = [];
   let text = '';

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../support/app.js';
 import { waitForJob, type ApiClient } from '../support/client.js';
-import { encryptPdf, longPdf, multiPageTiff, scannedPdf, textPdf } from '../support/documents.js';
+import { encryptPdf, largeImagePdf, longPdf, mixedPdf, multiPageTiff, scannedPdf, textPdf } from '../support/documents.js';
 import { createTestEnv, token, type TestEnv } from '../support/harness.js';
 import { textImage } from '../support/images.js';
 import { encodeForOcr } from '../../src/reader/image-decoder.js';
@@ -60,6 +60,40 @@ describe('documents page by page: PDFs, TIFFs, turned scans, progress (MODE=all)
     const { results } = await process(await textPdf([['Forced recognition works']]), { ocr: 'force' });
     expect(results.pages[0].source).toBe('ocr');
     expect(squash(results.text)).toContain('Forced recognition works');
+  });
+
+  it('reads a mixed page (typed header, scanned body) from its text layer and the OCR of its scan, and says which read what', async () => {
+    const typed = ['Claim form 2026-114', 'Typed by the clerk'];
+    const scanned = ['Scanned statement of the', 'harbour master on duty'];
+    const { job, results } = await process(await mixedPdf(typed, scanned));
+    expect(job).toMatchObject({ status: 'SUCCEEDED', pages: { total: 1, done: 1, failed: 0 } });
+    const [page] = results.pages;
+    expect([page.source, page.rotation, page.dpi]).toEqual(['mixed', 0, 300]);
+    expect(page.lines.map((line: any) => [line.source, squash(line.text)])).toEqual([
+      ...typed.map((text) => ['text-layer', text]),
+      ...scanned.map((text) => ['ocr', text]),
+    ]);
+    expect(squash(results.text)).toBe(squash([...typed, ...scanned].join(' ')));
+    // Both in the page's pixels at 300 dpi: the scan's words below the header's, within the page.
+    const wordsOf = (source: string) => page.lines.filter((line: any) => line.source === source).flatMap((line: any) => line.words);
+    const [header, body] = [wordsOf('text-layer'), wordsOf('ocr')];
+    expect(Math.min(...body.map((w: any) => w.bbox.y0))).toBeGreaterThan(Math.max(...header.map((w: any) => w.bbox.y1)));
+    expect(Math.max(...body.map((w: any) => w.bbox.x1))).toBeLessThanOrEqual(page.width);
+    // A page read by OCR alone records no line sources.
+    const forced = await process(await mixedPdf(typed, scanned), { ocr: 'force' });
+    expect(forced.results.pages[0].source).toBe('ocr');
+    expect(forced.results.pages[0].lines.every((line: any) => line.source === undefined)).toBe(true);
+    expect(squash(forced.results.text)).toBe(squash(results.text));
+  });
+
+  it('fails a page holding an image over MAX_PAGE_PIXELS with IMAGE_TOO_LARGE rather than reading it without the image', async () => {
+    const pdf = await PDFDocument.load(await textPdf([['The typed page']]));
+    const [large] = await pdf.copyPages(await PDFDocument.load(await largeImagePdf(6000, 6000, { typed: 'Typed over a 36 MP image' })), [0]);
+    pdf.addPage(large);
+    const { job, results } = await process(Buffer.from(await pdf.save()));
+    expect(job).toMatchObject({ status: 'PARTIAL', pages: { total: 2, done: 1, failed: 1 } });
+    expect(results.pages[0].text).toBe('The typed page');
+    expect(results.pages[1]).toEqual({ number: 2, error: { code: 'IMAGE_TOO_LARGE', message: expect.stringContaining('MAX_PAGE_PIXELS') } });
   });
 
   it('reads all three pages of a scanned PDF, in order', async () => {

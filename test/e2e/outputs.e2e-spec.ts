@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../support/app.js';
 import { waitForJob, type ApiClient } from '../support/client.js';
-import { multiPageTiff, textPdf } from '../support/documents.js';
+import { mixedPdf, multiPageTiff, textPdf } from '../support/documents.js';
 import { createTestEnv, token, type TestEnv } from '../support/harness.js';
 import { bmpOf, textImage } from '../support/images.js';
 import { xmllint } from '../support/output-pages.js';
@@ -83,7 +83,7 @@ describe('outputs and artifacts (MODE=all)', () => {
     const { stdout } = await run('pdftotext', [pdf, '-']);
     for (const word of expectedWords.filter((w) => /^[A-Za-z]{4,}$/.test(w))) expect(stdout).toContain(word);
     expect(files['document.pdf']!.length).toBeLessThanOrEqual(1.5 * data.length + 20_000 * pageCount);
-    return { id, results };
+    return { id, results, pdfText: stdout };
   }
 
   it('makes every output of a scanned image from one recognition, each one checked by the tools that read it', async () => {
@@ -118,6 +118,16 @@ describe('outputs and artifacts (MODE=all)', () => {
       }
       expect(body.length, fileName).toBeLessThanOrEqual(1.5 * data.length + 20_000 * pages.length);
     }
+  });
+
+  it('makes every output of a mixed PDF page from its text layer and the OCR of its scan, the typed text written once', async () => {
+    const typed = 'Claim form from the harbour office';
+    const { results, pdfText } = await checkOutputs(await mixedPdf([typed], ['Scanned statement of the', 'harbour master on duty']), 'mixed.pdf', 1);
+    expect(results.pages[0].source).toBe('mixed');
+    expect(words(results)).toEqual(expect.arrayContaining(['Claim', 'Scanned', 'statement', 'master']));
+    // The searchable PDF keeps the page's own text and adds only what OCR read.
+    expect(pdfText.match(/Claim form from the harbour office/g)).toHaveLength(1);
+    expect(pdfText.match(/statement/g)).toHaveLength(1);
   });
 
   it('serves the original at any time, with ranges; another subject and unknown names get 404; a default job has only its original', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createDeflate } from 'node:zlib';
-import { PDFDocument, PDFName, StandardFonts } from 'pdf-lib';
+import { concatTransformationMatrix, drawObject, PDFDocument, PDFName, popGraphicsState, pushGraphicsState, StandardFonts } from 'pdf-lib';
 import sharp from 'sharp';
 import { textImage } from './images.js';
 
@@ -31,6 +31,43 @@ export async function scannedPdf(pages: string[][], size: { width: number; heigh
     const width = size.width - 60;
     page.drawImage(png, { x: 30, y: size.height - 30 - (width * png.height) / png.width, width, height: (width * png.height) / png.width });
   }
+  return Buffer.from(await pdf.save());
+}
+
+/**
+ * A mixed page: `typed` lines set in Helvetica at the top (a real text layer)
+ * above an image of the `scanned` lines (no text layer), as when a form's
+ * header is typed and its body scanned in. The image spans the page's width
+ * below the header.
+ */
+export async function mixedPdf(typed: string[], scanned: string[], size: { width: number; height: number } = A4): Promise<Buffer> {
+  const pdf = await PDFDocument.create();
+  const font = await pdf.embedFont(StandardFonts.Helvetica);
+  const page = pdf.addPage([size.width, size.height]);
+  typed.forEach((line, i) => page.drawText(line, { x: 50, y: size.height - 80 - i * 24, size: 14, font }));
+  const png = await pdf.embedPng(await textImage(scanned, { width: 1700 }));
+  const width = size.width - 60;
+  const height = (width * png.height) / png.width;
+  page.drawImage(png, { x: 30, y: size.height - 100 - typed.length * 24 - height, width, height });
+  return Buffer.from(await pdf.save());
+}
+
+/**
+ * A small page (A6) showing one grey image of `width` x `height` pixels
+ * (white, its top tenth black), stored as a flate stream: 64 megapixels take
+ * 8 MB of 1-bit rows decoded and a few kilobytes stored. With `typed`, a line
+ * of real text above it.
+ */
+export async function largeImagePdf(width: number, height: number, { bits = 1, typed }: { bits?: 1 | 8; typed?: string } = {}): Promise<Buffer> {
+  const row = Math.ceil((width * bits) / 8);
+  const pixels = Buffer.alloc(row * height, 0xff);
+  pixels.fill(0, 0, row * Math.ceil(height / 10));
+  const pdf = await PDFDocument.create();
+  const page = pdf.addPage([298, 420]);
+  const image = pdf.context.flateStream(pixels, { Type: 'XObject', Subtype: 'Image', Width: width, Height: height, ColorSpace: 'DeviceGray', BitsPerComponent: bits });
+  const name = page.node.newXObject('Scan', pdf.context.register(image));
+  page.pushOperators(pushGraphicsState(), concatTransformationMatrix(258, 0, 0, 340, 20, 20), drawObject(name), popGraphicsState());
+  if (typed) page.drawText(typed, { x: 20, y: 390, size: 14, font: await pdf.embedFont(StandardFonts.Helvetica) });
   return Buffer.from(await pdf.save());
 }
 

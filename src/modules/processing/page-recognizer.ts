@@ -4,6 +4,7 @@ import { mapBoxes, type BBox, type OcrPage, type Rotation } from '../../ocr/ocr-
 import type { DocumentReader } from '../../reader/document-reader.js';
 import { wholeImage } from '../../reader/image-decoder.js';
 import type { PageOutcome, PageText } from '../../jobs/job-result.js';
+import { completeTextLayer } from './mixed-page.js';
 import { OcrPoolsService } from './ocr-pools.service.js';
 
 /**
@@ -26,8 +27,8 @@ export interface PageOptions {
 
 /**
  * One page through the pipeline: read it (text layer, or an image rendered
- * and right-sized in the reader's thread), OCR what needs it upright, and
- * report boxes in the page's own pixels.
+ * and right-sized in the reader's thread, or both for a mixed PDF page), OCR
+ * what needs it upright, and report boxes in the page's own pixels.
  */
 @Injectable()
 export class PageRecognizer {
@@ -69,7 +70,8 @@ export class PageRecognizer {
       let page = await this.ocr.recognize(content, { signal, languages });
       timings.ocr = lap();
       let rotation: Rotation = 0;
-      if (page.confidence < UPRIGHT_CONFIDENCE) {
+      // A mixed page stands as its text layer does, whose boxes are in the page's upright frame.
+      if (page.confidence < UPRIGHT_CONFIDENCE && !content.textLayer) {
         const whole = await wholeImage(content, content.imageWidth, content.imageHeight);
         const upright = await this.ocr.upright(whole, { signal });
         timings.orientation = lap();
@@ -79,8 +81,11 @@ export class PageRecognizer {
           timings.ocr += lap();
         }
       }
-      const result = scaled(unskewed(page, content.skew), content.width / content.imageWidth);
-      return { number, status: 'SUCCEEDED', source: 'ocr', rotation, result: { ...result, skew: content.skew, dpi: content.dpi }, timings };
+      const result = { ...scaled(unskewed(page, content.skew), content.width / content.imageWidth), skew: content.skew, dpi: content.dpi };
+      if (content.textLayer) {
+        return { number, status: 'SUCCEEDED', source: 'mixed', rotation, result: completeTextLayer(content.textLayer, result), timings };
+      }
+      return { number, status: 'SUCCEEDED', source: 'ocr', rotation, result, timings };
     } catch (error) {
       if (!(error instanceof DocumentError)) throw error;
       timings.failed = lap();
