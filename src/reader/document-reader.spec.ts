@@ -255,6 +255,21 @@ describe('DocumentReader', () => {
     expect(await corner(marked)).toBeLessThan(5);
   });
 
+  it('reads a scan of another resolution from its own pixels, scaled to the page at 300 dpi, still grey', async () => {
+    const scan = await pixels(await sharp(await textImage(['Scanned at 150 dpi', 'Total 12.00'])).removeAlpha().png().toBuffer());
+    const page = await withReader(await scanPdf({ ...scan, bits: 8 }, { dpi: 150 }), (reader) => reader.page(1));
+    expect(page).toMatchObject({ kind: 'image', imageWidth: scan.width * 2, imageHeight: scan.height * 2 });
+    const { image } = page as { image: Buffer };
+    expect((await sharp(image).metadata()).channels).toBe(1);
+    // Pixel for pixel the scan, doubled: before, a grey scan came back 3 bytes a pixel read as 1, rows smeared into each other.
+    const read = await sharp(image).toColourspace('b-w').raw().toBuffer();
+    const { width, height, channels } = scan;
+    const expected = await sharp(scan.data, { raw: { width, height, channels } }).resize({ width: width * 2, height: height * 2, fit: 'fill' }).toColourspace('b-w').raw().toBuffer();
+    expect(read.length).toBe(expected.length);
+    const difference = read.reduce((sum, value, i) => sum + Math.abs(value - expected[i]!), 0) / read.length;
+    expect(difference).toBeLessThan(3);
+  });
+
   it('reads a 1-bit scan (rows padded to whole bytes) as black and white pixels', async () => {
     const [width, height] = [100, 60];
     const stride = Math.ceil(width / 8);

@@ -282,11 +282,12 @@ async function scannedImage(page: PDFPageProxy, width: number, height: number): 
   if (!pixels) return undefined;
   const raw: RawImage = { ...pixels, width: image.width, height: image.height };
   if (near(raw.width, width, width) && near(raw.height, height, height)) return raw;
-  const { data, info } = await sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } })
-    .resize({ width, height, fit: 'fill' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, channels: raw.channels };
+  // libvips writes a resized grey image as RGB unless told: kept grey, and its
+  // channels taken from what was written (a grey scan read as 1 byte a pixel
+  // from 3 came back as smeared rows).
+  const resized = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } }).resize({ width, height, fit: 'fill' });
+  const { data, info } = await (raw.channels === 1 ? resized.toColourspace('b-w') : resized).raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
 /** pdf.js's RGB pixels, as one grey channel when every pixel is grey (pdf.js makes a grey image RGB). */
