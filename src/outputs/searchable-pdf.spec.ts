@@ -200,6 +200,27 @@ describe('searchablePdf', () => {
     expect(text.trim()).toBe('naïve Łódź 日本語 (a\\b) \uFFFD\uFFFD');
   });
 
+  it('keeps words apart where their OCR boxes overlap', async () => {
+    // Boxes as OCR gave them on a receipt (bench/outputs): "DOUG" ends past where "8" begins.
+    const image = await textImage(['x']);
+    const word = (text: string, x0: number, x1: number) => ({ text, confidence: 90, bbox: { x0, y0: 40, x1, y1: 100 } });
+    const words = [word('DOUG', 60, 210), word('8', 203, 225), word('TOTAL', 300, 450)];
+    const page: OutputPage = {
+      number: 1, source: 'ocr', rotation: 0, width: 1400, height: 200, text: '', confidence: 90,
+      lines: [{ text: '', confidence: 90, bbox: { x0: 60, y0: 40, x1: 450, y1: 100 }, words }],
+    };
+    const pdf = await searchablePdf(image, 'image/png', [page]);
+
+    expect((await pdftotext(pdf)).trim()).toBe('DOUG 8 TOTAL');
+    // Every word starts where OCR found it.
+    const bbox = await pdftotext(pdf, '-bbox');
+    const scale = (await PDFDocument.load(pdf)).getPages()[0]!.getWidth() / page.width;
+    for (const { text, bbox: box } of words) {
+      const found = new RegExp(`<word xMin="([\\d.]+)" yMin="[\\d.]+" xMax="[\\d.]+" yMax="[\\d.]+">${text}<`).exec(bbox);
+      expect(Number(found?.[1]), text).toBeCloseTo(box.x0 * scale, 0);
+    }
+  });
+
   it('refuses an encrypted PDF with a stable code', async () => {
     const original = await encryptPdf(await textPdf([['secret']]), 'pw');
     const error = await searchablePdf(original, 'application/pdf', []).catch((e: unknown) => e);
