@@ -118,12 +118,10 @@ function forgetSpare(this: Worker): void {
 function ignoreSpareError(): void {}
 
 function startThread(): Worker {
-  const thread = new Worker(readerThreadFile(), {
-    resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB },
-    stdout: true, // pdf.js's own warnings must not reach the service's log stream raw
-  });
-  thread.stdout.resume();
-  return thread;
+  // Not `stdout: true` to drop pdf.js's notices (the thread silences them
+  // itself): a thread's flowing stdout kept the process alive after the spare
+  // thread was unref'd, so a script that had read a document never exited.
+  return new Worker(readerThreadFile(), { resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB } });
 }
 
 /** The thread's entry file. */
