@@ -101,6 +101,7 @@ export const envSchema = z.object({
   OCR_DESKEW: bool.default(true),
   OCR_ENGINE: z.enum(['auto', 'tesseractjs', 'native']).default('tesseractjs'),
   OCR_MODEL: z.enum(['fast', 'best_int']).default('fast'),
+  OCR_PSM: z.enum(['3', '4', '6', '11']).transform(Number).default(6),
   OCR_LANGS: languageList(30).default(['eng', 'deu', 'fra']),
   OCR_DEFAULT_LANGS: languageList(5).default(['eng']),
 

@@ -117,6 +117,12 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...base, HTTP_REQUEST_TIMEOUT_MS: '0' })).toEqual([expect.stringMatching(/^HTTP_REQUEST_TIMEOUT_MS: /)]);
   });
 
+  it('reads the page segmentation mode: 6 unless OCR_PSM names one of 3, 4, 6, 11', () => {
+    expect(loadConfig(base).ocr.psm).toBe(6);
+    expect(loadConfig({ ...base, OCR_PSM: '3' }).ocr.psm).toBe(3);
+    expect(() => loadConfig({ ...base, OCR_PSM: '0' })).toThrow(/OCR_PSM/);
+  });
+
   it('reads the installed OCR languages and a default among them', () => {
     expect(loadConfig(base).ocr).toMatchObject({ languages: ['eng', 'deu', 'fra'], defaultLanguages: ['eng'] });
     expect(loadConfig({ ...base, OCR_LANGS: 'deu+eng', OCR_DEFAULT_LANGS: 'deu+eng' }).ocr).toMatchObject({ languages: ['deu', 'eng'], defaultLanguages: ['deu', 'eng'] });

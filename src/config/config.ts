@@ -80,6 +80,8 @@ export interface AppConfig {
     engine: Env['OCR_ENGINE'];
     /** tesseract.js's model; the native engine uses the one installed with Tesseract. */
     model: Env['OCR_MODEL'];
+    /** Tesseract's page segmentation mode: 6 one block (receipts, forms), 3 automatic layout (columns). */
+    psm: 3 | 4 | 6 | 11;
     /** Every language a job may ask for, checked to be installed when the worker starts. */
     languages: string[];
     /** What a job reads with unless it asks for others; a subset of `languages`. */
@@ -246,6 +248,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       deskew: e.OCR_DESKEW,
       engine: e.OCR_ENGINE,
       model: e.OCR_MODEL,
+      psm: e.OCR_PSM as 3 | 4 | 6 | 11,
       languages: e.OCR_LANGS,
       defaultLanguages: e.OCR_DEFAULT_LANGS,
     },

@@ -66,6 +66,7 @@ export class OcrPoolsService implements OnModuleInit, OnApplicationShutdown {
         size: ocr.workers,
         engine,
         model: ocr.model,
+        psm: ocr.psm,
         languages: ocr.defaultLanguages,
         installed: ocr.languages,
         recycleAbovePixels: ocr.recycleAbovePixels,
