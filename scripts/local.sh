@@ -7,6 +7,7 @@ source "$(dirname "$0")/lib/bootstrap.sh"
 ensure_node
 ensure_deps
 ensure_services
+ensure_tesseract
 [ -f .env ] || { cp .env.example .env; log "created .env from .env.example"; }
 log "migrating the database"
 npm run --silent db:migrate

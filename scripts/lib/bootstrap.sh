@@ -72,14 +72,34 @@ ensure_services() {
 # Debian tools the tests drive: qpdf encrypts the generated PDFs of the password tests;
 # tesseract-ocr is the native OCR engine (OCR_ENGINE=native), tested against tesseract.js;
 # openssl makes the certificates of the TLS Redis Cluster test; chromium runs the browser UI's test.
-ensure_test_tools() {
-  local missing=()
-  command -v qpdf >/dev/null || missing+=(qpdf)
-  command -v tesseract >/dev/null || missing+=(tesseract-ocr)
-  # The native engine's models of OCR_LANGS's default set (English comes with tesseract-ocr).
+# The Debian packages of Tesseract and of OCR_LANGS's default models (English
+# comes with tesseract-ocr) that are not installed, one a line.
+missing_tesseract() {
+  command -v tesseract >/dev/null || echo tesseract-ocr
   for lang in deu fra; do
-    [ -n "$(find /usr/share/tesseract-ocr -name "$lang.traineddata" 2>/dev/null)" ] || missing+=("tesseract-ocr-$lang")
+    [ -n "$(find /usr/share/tesseract-ocr -name "$lang.traineddata" 2>/dev/null)" ] || echo "tesseract-ocr-$lang"
   done
+}
+
+# Tesseract for the native engine OCR_ENGINE=auto picks; without apt (or root)
+# the service reads with tesseract.js, and says so.
+ensure_tesseract() {
+  local missing
+  mapfile -t missing < <(missing_tesseract)
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  if ! command -v apt-get >/dev/null || [ "$(id -u)" -ne 0 ]; then
+    log "Tesseract is not installed: reading with tesseract.js (apt-get install ${missing[*]} for the faster native engine)"
+    return 0
+  fi
+  log "installing ${missing[*]} (the native OCR engine)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null ||
+    log "could not install ${missing[*]}: reading with tesseract.js"
+}
+
+ensure_test_tools() {
+  local missing
+  mapfile -t missing < <(missing_tesseract) # the native engine is tested, not skipped
+  command -v qpdf >/dev/null || missing+=(qpdf)
   command -v openssl >/dev/null || missing+=(openssl)
   command -v xmllint >/dev/null || missing+=(libxml2-utils) # hOCR well-formedness, ALTO schema validation
   command -v pdftotext >/dev/null || missing+=(poppler-utils) # searchable PDFs' text layer, extracted again

@@ -99,7 +99,7 @@ export const envSchema = z.object({
   OCR_ORIENTATION_IDLE_MS: positiveInt.default(60_000),
   OCR_MAX_PIXELS: positiveInt.default(12_000_000),
   OCR_DESKEW: bool.default(true),
-  OCR_ENGINE: z.enum(['auto', 'tesseractjs', 'native']).default('tesseractjs'),
+  OCR_ENGINE: z.enum(['auto', 'tesseractjs', 'native']).default('auto'),
   OCR_MODEL: z.enum(['fast', 'best_int']).default('fast'),
   OCR_PSM: z.enum(['3', '4', '6', '11']).transform(Number).default(6),
   OCR_LANGS: languageList(30).default(['eng', 'deu', 'fra']),
