@@ -40,11 +40,13 @@ export class FakeLlmServer {
     this.server = server;
   }
 
+  /** Stops listening and drops every connection; nothing to do when stopped (a test that failed while it was down). */
   async stop(): Promise<void> {
     const server = this.server;
+    if (!server) return;
     this.server = undefined;
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
   }
 
   private async handle(req: IncomingMessage): Promise<[number, unknown]> {
