@@ -24,6 +24,25 @@ export function descendants(pid) {
   return children.flatMap((child) => [child, ...descendants(child)]);
 }
 
+/**
+ * User and system CPU seconds of `pid` and everything under it: its own
+ * (unless `own` is false), its ended children's (its stat's cutime and
+ * cstime, once they were waited for) and each running descendant's with its
+ * own ended children (the native OCR engines). Clock ticks, USER_HZ = 100.
+ */
+export function treeCpu(pid, { own = true } = {}) {
+  const cpu = { user: 0, system: 0 };
+  for (const each of [pid, ...descendants(pid)]) {
+    try {
+      const f = statFields(each);
+      const self = each !== pid || own;
+      cpu.user += ((self ? Number(f[11]) : 0) + Number(f[13])) / 100;
+      cpu.system += ((self ? Number(f[12]) : 0) + Number(f[14])) / 100;
+    } catch {} // ended meanwhile: its parent's stat counts it
+  }
+  return cpu;
+}
+
 const PAGE = 4096;
 const PRESENT = 1n << 63n;
 const PFN = (1n << 55n) - 1n;

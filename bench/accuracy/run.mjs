@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { apiClient, benchEnv, freePort, ROOT, startService } from '../documents/service.mjs';
+import { apiClient, benchEnv, freePort, ocrSettings, ROOT, startService } from '../documents/service.mjs';
 import { nativeOcr, nativeVersion } from '../ocr/native.mjs';
 import { mapLimit } from '../ocr/pages.mjs';
 import { cer, wordF1 } from '../ocr/score.mjs';
@@ -128,8 +128,7 @@ const work = mkdtempSync(join(tmpdir(), 'ocrflow-bench-accuracy-'));
 const { env, drop } = await benchEnv('accuracy', work);
 const port = await freePort();
 // Default settings, unless an OCR_* variable says otherwise.
-const ocr = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('OCR_')));
-const service = await startService({ ...env, ...ocr, MODE: 'all', PORT: String(port) }, `http://127.0.0.1:${port}/health/ready`);
+const service = await startService({ ...env, ...ocrSettings(), MODE: 'all', PORT: String(port) }, `http://127.0.0.1:${port}/health/ready`);
 const sets = [];
 try {
   const client = await apiClient(`http://127.0.0.1:${port}`);

@@ -50,6 +50,9 @@ export const freePort = () =>
     });
   });
 
+/** The `OCR_*` variables of the bench's own environment, which the service it starts is given. */
+export const ocrSettings = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('OCR_')));
+
 /**
  * A database and queue prefix of the bench's own, and the environment every
  * service process started on them shares. `drop()` removes both.

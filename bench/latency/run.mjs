@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { apiClient, benchEnv, freePort, ROOT, startService } from '../documents/service.mjs';
+import { apiClient, benchEnv, freePort, ocrSettings, ROOT, startService } from '../documents/service.mjs';
 import { nativeVersion } from '../ocr/native.mjs';
 
 const N = Math.max(1, Number.parseInt(process.env.BENCH_LATENCY_N ?? '5', 10) || 5);
@@ -51,7 +51,7 @@ function cli(file, threads) {
 
 const work = mkdtempSync(join(tmpdir(), 'ocrflow-bench-latency-'));
 const { env, databaseUrl, drop } = await benchEnv('latency', work);
-const ocrEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('OCR_')));
+const ocrEnv = ocrSettings();
 const port = await freePort();
 const startT0 = performance.now();
 const service = await startService({ ...env, ...ocrEnv, MODE: 'all', PORT: String(port) }, `http://127.0.0.1:${port}/health/ready`);

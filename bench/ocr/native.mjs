@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { descendants, statFields } from '../proc.mjs';
+import { treeCpu } from '../proc.mjs';
 
 /** `tesseract --version`'s first two lines, or undefined when the binary is missing. */
 export function nativeVersion() {
@@ -48,32 +48,12 @@ export function nativeOcr(imagePath, { tessdata, lang = 'eng', psm } = {}) {
 }
 
 /**
- * CPU seconds used so far by this process's threads and by its finished child
- * processes (Linux: /proc/self/stat cutime + cstime), robust to a busy machine
- * where wall time is not.
+ * CPU seconds used so far by this process's threads (to the microsecond),
+ * its finished child processes and its running ones (the native engine's),
+ * robust to a busy machine where wall time is not.
  */
 export function cpuSeconds() {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6 + childCpuSeconds(process.pid);
-}
-
-/**
- * CPU seconds of `pid`'s children: those that ended (counted in its own stat)
- * and those still running (the native engine's processes), with theirs.
- * Clock ticks, USER_HZ = 100.
- */
-function childCpuSeconds(pid) {
-  try {
-    const ended = (fields) => (Number(fields[13]) + Number(fields[14])) / 100;
-    let seconds = ended(statFields(pid));
-    for (const child of descendants(pid)) {
-      try {
-        const fields = statFields(child);
-        seconds += (Number(fields[11]) + Number(fields[12])) / 100 + ended(fields);
-      } catch {} // ended meanwhile: its parent's stat counts it
-    }
-    return seconds;
-  } catch {
-    return NaN;
-  }
+  const self = process.cpuUsage();
+  const children = treeCpu(process.pid, { own: false });
+  return (self.user + self.system) / 1e6 + children.user + children.system;
 }

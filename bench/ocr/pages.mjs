@@ -33,7 +33,7 @@ function escapeXml(s) {
 }
 
 /** Lines of black text on a white page, roughly a 300 dpi scan's proportions. */
-function renderPage(lines, { width = 1700, fontSize = 38 } = {}) {
+export function renderPage(lines, { width = 1700, fontSize = 38 } = {}) {
   const lineHeight = Math.round(fontSize * 1.7);
   const height = lineHeight * (lines.length + 2);
   const text = lines

@@ -5,15 +5,10 @@
 // one) and after English again; and each job's time from upload to SUCCEEDED.
 //
 //   npm run build && EXTRA='{"OCR_WORKERS":"2"}' node bench/probes/run.mjs bench/probes/languages.mjs
-import sharp from 'sharp';
+import { renderPage } from '../ocr/pages.mjs';
 import { descendants, footprint } from '../proc.mjs';
 
-/** Lines of 48 px sans-serif on white, as a scanner at 300 dpi sees 12-point type. */
-function textImage(lines) {
-  const text = lines.map((line, i) => `<text x="60" y="${100 + i * 80}">${line}</text>`).join('');
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1400" height="${80 * lines.length + 120}"><rect width="100%" height="100%" fill="white"/><g font-family="DejaVu Sans, sans-serif" font-size="48">${text}</g></svg>`;
-  return sharp(Buffer.from(svg)).png().toBuffer();
-}
+const textImage = (lines) => renderPage(lines).png().toBuffer();
 
 const GERMAN = ['Größe der Lieferung: 12 Stück', 'Übermäßig schöne Grüße aus Köln'];
 const ENGLISH = ['Delivery size: 12 pieces', 'Kind regards from the harbour'];

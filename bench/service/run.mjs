@@ -19,11 +19,11 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { apiClient, benchEnv, freePort, pageLines, ROOT, scannedPdf, startService } from '../documents/service.mjs';
+import { apiClient, benchEnv, freePort, ocrSettings, pageLines, ROOT, scannedPdf, startService } from '../documents/service.mjs';
 import { nativeVersion } from '../ocr/native.mjs';
 import { mapLimit, sroiePages } from '../ocr/pages.mjs';
 import { cer } from '../ocr/score.mjs';
-import { descendants, statFields } from '../proc.mjs';
+import { treeCpu } from '../proc.mjs';
 
 const run = promisify(execFile);
 const CORES = availableParallelism();
@@ -50,18 +50,9 @@ const median = (xs) => {
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** User and system CPU seconds of processes and their descendants, running or ended (USER_HZ = 100). */
+/** User and system CPU seconds of processes, each with everything under it. */
 function cpu(pids) {
-  let user = 0;
-  let system = 0;
-  for (const pid of pids.flatMap((p) => [p, ...descendants(p)])) {
-    try {
-      const f = statFields(pid);
-      user += (Number(f[11]) + Number(f[13])) / 100;
-      system += (Number(f[12]) + Number(f[14])) / 100;
-    } catch {} // ended meanwhile: its parent's stat counts it
-  }
-  return { user, system };
+  return pids.map(treeCpu).reduce((sum, one) => ({ user: sum.user + one.user, system: sum.system + one.system }), { user: 0, system: 0 });
 }
 
 /** The workload's documents: name, bytes, pages, ground truth (per document, or null). */
@@ -73,9 +64,8 @@ async function documents(workload) {
 
 /** Starts the topology on a fresh database and queue; resolves with its base URL, its pids and stop(). */
 async function startTopology(topology, env) {
-  const ocr = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('OCR_')));
   const port = await freePort();
-  const api = { ...env, ...ocr, PORT: String(port) };
+  const api = { ...env, ...ocrSettings(), PORT: String(port) };
   if (topology === 'all') {
     const service = await startService({ ...api, MODE: 'all' }, `http://127.0.0.1:${port}/health/ready`);
     return { base: `http://127.0.0.1:${port}`, services: [service] };
@@ -134,12 +124,8 @@ async function throughService(topology, docs) {
 async function throughCli(docs) {
   const work = mkdtempSync(join(tmpdir(), 'ocrflow-bench-cli-'));
   const env = { ...process.env, OMP_THREAD_LIMIT: '1' };
-  const self = () => {
-    const { user, system } = process.cpuUsage();
-    // Ended children (every tesseract and pdftoppm, once awaited) are in our own stat's cutime and cstime.
-    const f = statFields(process.pid);
-    return { user: user / 1e6 + Number(f[13]) / 100, system: system / 1e6 + Number(f[14]) / 100 };
-  };
+  // This process and its ended children: every tesseract and pdftoppm, once awaited.
+  const self = () => treeCpu(process.pid);
   try {
     const before = self();
     const t0 = performance.now();
@@ -168,7 +154,7 @@ async function throughCli(docs) {
 const f1 = (x) => x.toFixed(1);
 const f2 = (x) => x.toFixed(2);
 console.log(`ocrflow through the service against the tesseract CLI, ${new Date().toISOString().slice(0, 10)}`);
-console.log(`machine: ${CORES} cores, node ${process.version}; ${native.tesseract}; OCR settings: ${Object.entries(process.env).filter(([k]) => k.startsWith('OCR_')).map(([k, v]) => `${k}=${v}`).join(' ') || 'defaults'}`);
+console.log(`machine: ${CORES} cores, node ${process.version}; ${native.tesseract}; OCR settings: ${Object.entries(ocrSettings()).map(([k, v]) => `${k}=${v}`).join(' ') || 'defaults'}`);
 console.log(`receipts: ${receipts.length} from ${receiptsDir ?? `${corpus} (the corpus the project was tuned on)`}`);
 for (const workload of WORKLOADS) {
   const docs = await documents(workload);

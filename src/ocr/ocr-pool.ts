@@ -43,7 +43,6 @@ export class OcrPool {
   private readonly startups = new Set<Promise<void>>();
   /** Engines being started, by languages. */
   private readonly startingFor = new Map<string, number>();
-  private starting = 0;
   private restartFailures = 0;
   private lastStartError?: unknown;
   private closed = false;
@@ -208,6 +207,13 @@ export class OcrPool {
     return this.idle.filter((engine) => engine.languages === set).length;
   }
 
+  /** Engines being started, whatever their languages. */
+  private get starting(): number {
+    let count = 0;
+    for (const n of this.startingFor.values()) count += n;
+    return count;
+  }
+
   /** Engines running or idle; replacements still starting are not counted. */
   get engines(): number {
     return this.live.size;
@@ -355,10 +361,7 @@ export class OcrPool {
   private startReplacement(): void {
     if (this.live.size + this.starting >= this.size) return;
     const languages = this.firstUnserved()?.languages ?? this.defaultLanguages;
-    const starting = (change: number) => {
-      this.starting += change;
-      this.startingFor.set(languages, (this.startingFor.get(languages) ?? 0) + change);
-    };
+    const starting = (change: number) => this.startingFor.set(languages, (this.startingFor.get(languages) ?? 0) + change);
     starting(1);
     const startup: Promise<void> = this.createEngine(languages).then(
       async (engine) => {
