@@ -47,7 +47,7 @@ interface TextItem {
  */
 export async function openPdf(data: Uint8Array, options: ReaderOptions): Promise<OpenDocument> {
   const { getDocument, PasswordResponses, VerbosityLevel } = await pdfjs();
-  countRemovedImages();
+  watchConsole();
   const task = getDocument({
     data,
     password: options.password,
@@ -59,7 +59,7 @@ export async function openPdf(data: Uint8Array, options: ReaderOptions): Promise
     disableFontFace: true,
     enableXfa: false,
     maxImageSize: options.pdf.maxPagePixels,
-    verbosity: VerbosityLevel.WARNINGS, // see countRemovedImages
+    verbosity: VerbosityLevel.WARNINGS, // see watchConsole
   });
   let doc: PDFDocumentProxy;
   try {
@@ -120,10 +120,12 @@ let imagesRemoved = 0;
  * empty, a mixed page without its scan. Its warnings go to `console.warn`
  * (at verbosity WARNINGS); this thread's console is nobody's log, so they
  * are counted here for that one message and otherwise dropped, as at
- * verbosity ERRORS before. Pages are read one at a time (reader.worker.ts),
- * so a warning belongs to the page being read.
+ * verbosity ERRORS before; its notices (`Info: …`, deprecations) are dropped
+ * too, as they must not reach the service's log stream raw. Pages are read
+ * one at a time (reader.worker.ts), so a warning belongs to the page being read.
  */
-function countRemovedImages(): void {
+function watchConsole(): void {
+  console.log = console.info = console.debug = () => undefined;
   console.warn = (message: unknown) => {
     if (typeof message === 'string' && message.includes(IMAGE_REMOVED)) imagesRemoved += 1;
   };

@@ -12,10 +12,6 @@ import type { OpenDocument } from './open-document.js';
 import { isPdf, type ReaderOpen, type ReaderReply, type ReaderRequest } from './reader-protocol.js';
 
 const port = parentPort!;
-// pdf.js prints its notices (`Info: …`, deprecations) to the console; this
-// thread's console is nobody's log, and they must not reach the service's log
-// stream raw. Warnings: see pdf-document.ts's countRemovedImages.
-console.log = console.info = console.debug = () => undefined;
 await warmUp();
 const [{ data, options }] = (await once(port, 'message')) as [ReaderOpen];
 
