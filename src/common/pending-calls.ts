@@ -24,6 +24,11 @@ export class PendingCalls<T> {
     else call?.resolve(reply.value);
   }
 
+  /** How many calls wait for their reply. */
+  get waitingCount(): number {
+    return this.waiting.size;
+  }
+
   /** Fails every call still waiting: the thread or process is gone. */
   failAll(error: Error): void {
     for (const call of this.waiting.values()) call.reject(error);

@@ -161,3 +161,14 @@ export interface RecognizeOptions {
   /** Tesseract language codes to read with, in order of preference; the pool's `languages` when absent. */
   languages?: string[];
 }
+
+/**
+ * How a page goes to the OCR engine: a PNG at zlib level 0 (stored, no
+ * compression), which the engine reads back as fast as raw pixels. Over the
+ * 16 held-out SROIE receipts it took 9 ms of CPU to write and 5 ms for
+ * Leptonica to read, against 28 and 14 ms at level 1 (76 ms to write at
+ * sharp's default 6), at twice the size (2.7 MB a receipt instead of 1.4; an
+ * A4 page at 300 dpi, 8.7 MB grey, is as large as its pixels). A PNM, read
+ * by Leptonica byte by byte, took 33 ms to read.
+ */
+export const OCR_PNG = { compressionLevel: 0 } as const;

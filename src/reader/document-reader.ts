@@ -4,7 +4,7 @@ import { PendingCalls } from '../common/pending-calls.js';
 import { releaseFreedMemory } from '../common/release-memory.js';
 import { threadFile } from '../common/thread-file.js';
 import type { PageContent, ReaderOptions } from './document-types.js';
-import type { ReaderOpen, ReaderReply, ReaderRequest } from './reader-protocol.js';
+import type { ReaderReply, ReaderRequest } from './reader-protocol.js';
 
 /**
  * V8 heap the reader's thread may use. pdf.js keeps its parsed objects there;
@@ -24,23 +24,68 @@ const THREAD_EXTERNAL_MB = 512;
 const WATCH_MS = 100;
 
 /**
- * An uploaded document opened in a worker thread of its own, yielding its
- * pages one at a time. One thread per document: closing it returns
- * everything that reading allocated, which a long-lived process could not
- * otherwise count on. Starting a thread and loading its modules takes
- * 80-110 ms, so the next document's thread is started as soon as one is
- * taken, and waits unreferenced (it does not keep the process alive).
+ * A document is read by one thread at a time, and the thread is kept for
+ * the next while it stays small: starting a thread and loading its modules
+ * took 80-110 ms of CPU, and its first page ran the layout loops cold, which
+ * cost a receipt more than its decoding. A thread that read this many
+ * documents, or still holds more than {@link KEEP_BELOW_BYTES} once its
+ * document is closed, is ended instead, and what it allocated goes with it.
+ */
+const DOCUMENTS_PER_THREAD = 50;
+/** V8 heap in use plus the buffers it holds, in a thread whose document is closed (a receipt's left 10-20 MB). */
+const KEEP_BELOW_BYTES = 64 * 2 ** 20;
+/** Threads kept waiting for a document at most, */
+const MAX_IDLE = 4;
+/** and how long one waits before it ends, unless it is the last. */
+const IDLE_MS = 60_000;
+/** A thread that does not answer a close within this is ended. */
+const CLOSE_MS = 5_000;
+
+/** A reader's thread and how many documents it has opened. */
+interface ReaderThread {
+  worker: Worker;
+  documents: number;
+  idleTimer?: NodeJS.Timeout;
+}
+
+/**
+ * An uploaded document opened in a worker thread (see {@link takeThread}),
+ * yielding its pages one at a time.
  */
 export class DocumentReader {
   private closed = false;
+  /** The thread has ended. */
+  private gone = false;
+  private opened?: { mediaType: string; pageCount: number };
+  private readonly calls = new PendingCalls<ReaderReply['value']>();
+  private readonly detach: () => void;
 
-  private constructor(
-    private readonly thread: Worker,
-    private readonly calls: PendingCalls<ReaderReply['value']>,
-    readonly mediaType: string,
-    readonly pageCount: number,
-  ) {
-    thread.once('exit', () => (this.closed = true));
+  private constructor(private readonly thread: ReaderThread) {
+    const { worker } = thread;
+    const onMessage = (reply: ReaderReply) =>
+      this.calls.settle(reply.id, reply.error ? { error: toError(reply.error) } : { value: reply.value });
+    const onError = (error: Error & { code?: string }) => this.calls.failAll(threadError(error));
+    const onExit = () => {
+      this.gone = true;
+      this.calls.failAll(new AppError(ErrorCode.INTERNAL, 'The document reader stopped'));
+    };
+    worker.on('message', onMessage).on('error', onError).once('exit', onExit);
+    const stopWatching = watchExternalMemory(worker, () => {
+      this.calls.failAll(tooComplex());
+      void worker.terminate();
+    });
+    this.detach = () => {
+      stopWatching();
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+    };
+  }
+
+  get mediaType(): string {
+    return this.opened!.mediaType;
+  }
+
+  get pageCount(): number {
+    return this.opened!.pageCount;
   }
 
   /**
@@ -49,29 +94,17 @@ export class DocumentReader {
    * @throws DocumentError UNSUPPORTED_MEDIA_TYPE, CORRUPT_FILE, PASSWORD_REQUIRED,
    *   PASSWORD_INCORRECT, or DOCUMENT_TOO_COMPLEX when reading it exhausts the thread's memory.
    */
-  static open(data: Buffer, options: ReaderOptions): Promise<DocumentReader> {
-    const thread = takeThread();
-    const calls = new PendingCalls<ReaderReply['value']>();
-    thread.on('message', (reply: ReaderReply) =>
-      calls.settle(reply.id, reply.error ? { error: toError(reply.error) } : { value: reply.value }),
-    );
-    thread.on('error', (error: Error & { code?: string }) => calls.failAll(threadError(error)));
-    watchExternalMemory(thread, () => {
-      calls.failAll(tooComplex());
-      void thread.terminate();
-    });
-    thread.on('exit', () => calls.failAll(new AppError(ErrorCode.INTERNAL, 'The document reader stopped')));
-    // The opening is call 0; the thread answers it once it knows the type and page count.
-    return calls.call(() => thread.postMessage({ data, options } satisfies ReaderOpen), 0).then(
-      (value) => {
-        const { mediaType, pageCount } = value as { mediaType: string; pageCount: number };
-        return new DocumentReader(thread, calls, mediaType, pageCount);
-      },
-      (error: unknown) => {
-        void thread.terminate();
-        throw error;
-      },
-    );
+  static async open(data: Buffer, options: ReaderOptions): Promise<DocumentReader> {
+    const reader = new DocumentReader(takeThread());
+    try {
+      // The opening is call 0.
+      const opened = await reader.calls.call(() => reader.thread.worker.postMessage({ kind: 'open', data, options } satisfies ReaderRequest), 0);
+      reader.opened = opened as { mediaType: string; pageCount: number };
+      return reader;
+    } catch (error) {
+      await reader.close();
+      throw error;
+    }
   }
 
   /**
@@ -79,49 +112,99 @@ export class DocumentReader {
    * rows into as many as `bands` bands for engines to read at once (default: whole).
    */
   page(number: number, { bands = 1 }: { bands?: number } = {}): Promise<PageContent> {
-    if (this.closed) return Promise.reject(new AppError(ErrorCode.INTERNAL, 'The document reader is closed'));
+    if (this.closed || this.gone) return Promise.reject(new AppError(ErrorCode.INTERNAL, 'The document reader is closed'));
     return this.calls
-      .call((id) => this.thread.postMessage({ id, page: number, bands } satisfies ReaderRequest))
+      .call((id) => this.thread.worker.postMessage({ kind: 'page', id, page: number, bands } satisfies ReaderRequest))
       .then((value) => revive(value as PageContent));
   }
 
-  /** Ends the thread and everything it holds. Idempotent. */
+  /**
+   * Closes the document; its thread waits for the next one, or ends (it is
+   * ended at once while a page is still being read). Idempotent.
+   */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
-    await this.thread.terminate();
+    const { worker } = this.thread;
+    const closed = !this.gone && this.calls.waitingCount === 0 && (await this.closeDocument());
+    this.detach();
+    if (closed && (await keepable(this.thread))) putBack(this.thread);
+    else await worker.terminate();
+  }
+
+  /** Asks the thread to let go of the document; true once it has. */
+  private async closeDocument(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer')), CLOSE_MS)));
+    try {
+      await Promise.race([this.calls.call((id) => this.thread.worker.postMessage({ kind: 'close', id } satisfies ReaderRequest)), timeout]);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 
-let spare: Worker | undefined;
+/** Threads waiting for a document, the most recently used last. */
+const idle: ReaderThread[] = [];
 
 /**
- * The spare thread (a new one when there is none), and a new spare for the
- * next document. When the thread ends, however it ends, what it freed goes
- * back to the kernel: otherwise malloc keeps it for the process.
+ * A waiting thread (the most recently used, whose code is warmest), and a new
+ * one started when none is left waiting, so the next document does not wait
+ * for one. When a thread ends, however it ends, what it freed goes back to the
+ * kernel: otherwise malloc keeps it for the process.
  */
-function takeThread(): Worker {
-  const thread = spare ?? startThread();
-  thread.off('exit', forgetSpare).off('error', ignoreSpareError).ref();
-  thread.once('exit', releaseFreedMemory);
-  const next = startThread();
-  next.unref();
-  next.on('exit', forgetSpare).on('error', ignoreSpareError);
-  spare = next;
+function takeThread(): ReaderThread {
+  const thread = idle.pop() ?? startThread();
+  clearTimeout(thread.idleTimer);
+  thread.worker.off('exit', forget).off('error', ignoreIdleError).ref();
+  thread.documents += 1;
+  if (idle.length === 0) wait(startThread());
   return thread;
 }
 
-function forgetSpare(this: Worker): void {
-  if (spare === this) spare = undefined;
+/** Whether a thread whose document closed may read another. */
+async function keepable(thread: ReaderThread): Promise<boolean> {
+  if (thread.documents >= DOCUMENTS_PER_THREAD || idle.length >= MAX_IDLE) return false;
+  const heap = await thread.worker.getHeapStatistics().catch(() => undefined);
+  return heap !== undefined && heap.used_heap_size + heap.external_memory < KEEP_BELOW_BYTES;
 }
 
-/** A spare that fails to start ends; its 'exit' forgets it and the next document starts its own. */
-function ignoreSpareError(): void {}
+function putBack(thread: ReaderThread): void {
+  wait(thread);
+  // The last waiting thread stays: an idle service keeps one ready.
+  thread.idleTimer = setTimeout(() => {
+    if (idle.length > 1) void thread.worker.terminate();
+  }, IDLE_MS).unref();
+}
 
-function startThread(): Worker {
+/** Waiting, a thread does not keep the process alive. */
+function wait(thread: ReaderThread): void {
+  thread.worker.unref();
+  thread.worker.on('exit', forget).on('error', ignoreIdleError);
+  idle.push(thread);
+}
+
+function forget(this: Worker): void {
+  const at = idle.findIndex((thread) => thread.worker === this);
+  if (at >= 0) {
+    clearTimeout(idle[at]!.idleTimer);
+    idle.splice(at, 1);
+  }
+}
+
+/** A waiting thread that fails ends; its 'exit' forgets it. */
+function ignoreIdleError(): void {}
+
+function startThread(): ReaderThread {
   // Not `stdout: true` to drop pdf.js's notices (the thread silences them
   // itself): a thread's flowing stdout kept the process alive after the spare
   // thread was unref'd, so a script that had read a document never exited.
-  return new Worker(readerThreadFile(), { resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB } });
+  const worker = new Worker(readerThreadFile(), { resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB } });
+  worker.once('exit', releaseFreedMemory);
+  return { worker, documents: 0 };
 }
 
 /** The thread's entry file. */
@@ -138,7 +221,7 @@ function toError(error: NonNullable<ReaderReply['error']>): Error {
  * statistics are taken by interrupting the thread, so a thread busy decoding
  * answers too.
  */
-function watchExternalMemory(thread: Worker, exceeded: () => void): void {
+function watchExternalMemory(thread: Worker, exceeded: () => void): () => void {
   const timer = setInterval(() => {
     thread.getHeapStatistics().then(({ external_memory }) => {
       if (external_memory <= THREAD_EXTERNAL_MB * 2 ** 20 || thread.threadId === -1) return;
@@ -146,7 +229,12 @@ function watchExternalMemory(thread: Worker, exceeded: () => void): void {
       exceeded();
     }, () => undefined);
   }, WATCH_MS).unref();
-  thread.once('exit', () => clearInterval(timer));
+  const stop = () => clearInterval(timer);
+  thread.once('exit', stop);
+  return () => {
+    stop();
+    thread.off('exit', stop);
+  };
 }
 
 function tooComplex(): DocumentError {

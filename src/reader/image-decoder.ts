@@ -2,7 +2,7 @@ import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import { assertBmpComplete, decodeBmp, readBmpHeader, type BmpHeader, type DecodedBmp } from './bmp-decoder.js';
 import { sniffImageType, type ImageMediaType } from './media-type.js';
-import type { BandedImage, ImageBand } from '../ocr/ocr-types.js';
+import { OCR_PNG, type BandedImage, type ImageBand } from '../ocr/ocr-types.js';
 import { measureLayout } from './page-layout.js';
 import { isWholePng, pngSize } from './png-check.js';
 
@@ -235,13 +235,10 @@ export async function inspectImage(buf: Buffer, limits: ImageLimits): Promise<Im
  * flattened onto white (dark text on a transparent background would otherwise
  * become dark on black), encoded as PNG.
  *
- * PNG at zlib level 1: lossless, and over the 25 SROIE receipts it took 28 ms
- * median against 76 ms at sharp's default level 6, with the same OCR time.
- * Uncompressed TIFF was faster still to write (12 ms) but 3 MB instead of 1 MB
- * per receipt (26 MB for an A4 page) copied into the engine's wasm heap, which
- * never shrinks. Greyscale + normalise was measured and left out: 9 receipts
- * better, 9 worse (mean CER 16.2 % -> 15.1 %), FUNSD forms 10 better, 10 worse
- * (35.0 % -> 36.4 %), at 8-16 % more time.
+ * The PNG is stored, not compressed (see {@link OCR_PNG}). Greyscale +
+ * normalise was measured and left out: 9 receipts better, 9 worse (mean CER
+ * 16.2 % -> 15.1 %), FUNSD forms 10 better, 10 worse (35.0 % -> 36.4 %), at
+ * 8-16 % more time.
  *
  * @returns the PNG and its size; OCR bounding boxes are in these pixels.
  * @throws DocumentError UNSUPPORTED_MEDIA_TYPE, CORRUPT_FILE or IMAGE_TOO_LARGE.
@@ -305,7 +302,7 @@ export async function encodeForOcr(raw: RawImage, { deskew = false, bands = 1 }:
     const pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } }).removeAlpha();
     return image.channels <= 2 ? pipeline.toColourspace('b-w') : pipeline;
   };
-  const png = (pipeline: Sharp) => (raw.density ? pipeline.withDensity(raw.density) : pipeline).png({ compressionLevel: 1 }).toBuffer();
+  const png = (pipeline: Sharp) => (raw.density ? pipeline.withDensity(raw.density) : pipeline).png(OCR_PNG).toBuffer();
   if (!deskew && parts <= 1) return { image: await png(pixels(raw)), width, height, skew: 0, bands: [] };
 
   const factor = Math.ceil(width / LAYOUT_WIDTH);
@@ -340,7 +337,7 @@ export async function wholeImage({ image, bands }: BandedImage, width: number, h
   if (image) return image;
   return sharp({ create: { width, height, channels: 3, background: '#ffffff' } })
     .composite(bands.map((band) => ({ input: band.image, top: band.top, left: 0 })))
-    .png({ compressionLevel: 1 })
+    .png(OCR_PNG)
     .toBuffer();
 }
 

@@ -41,5 +41,6 @@ export async function openImage(data: Buffer, mediaType: ImageMediaType, options
         bands: prepared.bands,
       };
     },
+    close: async () => undefined,
   };
 }

@@ -1,6 +1,6 @@
 import type { PageContent } from './document-types.js';
 
-/** A document opened inside the reader's thread; ending the thread releases it. */
+/** A document opened inside the reader's thread. */
 export interface OpenDocument {
   mediaType: string;
   pageCount: number;
@@ -10,4 +10,6 @@ export interface OpenDocument {
    * into bands regardless (see image-decoder.ts).
    */
   page(number: number, bands: number): Promise<PageContent>;
+  /** Lets go of what the document holds, so that the thread can read another. */
+  close(): Promise<void>;
 }

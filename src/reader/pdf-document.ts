@@ -107,6 +107,10 @@ export async function openPdf(data: Uint8Array, options: ReaderOptions): Promise
         page.cleanup();
       }
     },
+    close: async () => {
+      canvas = undefined;
+      await task.destroy();
+    },
   };
 }
 

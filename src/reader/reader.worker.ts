@@ -1,23 +1,22 @@
-// The reader's thread: started ahead of need, it waits for one document (its
-// first message), opens it and answers page requests until it is terminated. Everything CPU-heavy about reading (pdf.js parsing and
-// rendering, the BMP decoder, PNG encoding) runs here, never on the event loop
-// that renews BullMQ's locks, and whatever it allocated goes when the thread ends.
-import { once } from 'node:events';
+// The reader's thread: started ahead of need, it reads one document at a time
+// (open, pages, close) for as long as the thread is kept (see
+// document-reader.ts). Everything CPU-heavy about reading (pdf.js parsing and
+// rendering, the BMP decoder, PNG encoding) runs here, never on the event
+// loop that renews BullMQ's locks.
 import { parentPort } from 'node:worker_threads';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import { encodeForOcr } from './image-decoder.js';
 import { openImage } from './image-document.js';
 import { sniffImageType } from './media-type.js';
 import type { OpenDocument } from './open-document.js';
-import { isPdf, type ReaderOpen, type ReaderReply, type ReaderRequest } from './reader-protocol.js';
+import type { ReaderOptions } from './document-types.js';
+import { isPdf, type ReaderReply, type ReaderRequest } from './reader-protocol.js';
 
 const port = parentPort!;
-await warmUp();
-const [{ data, options }] = (await once(port, 'message')) as [ReaderOpen];
 
 /**
- * While the thread waits for its document, one layout of a made-up page, so
- * that the document's first page does not run page-layout.ts's loops cold.
+ * While the thread waits for its first document, one layout of a made-up
+ * page, so that the document's first page does not run page-layout.ts's loops cold.
  */
 async function warmUp(): Promise<void> {
   const [width, height] = [400, 600];
@@ -26,7 +25,7 @@ async function warmUp(): Promise<void> {
   await encodeForOcr({ data: pixels, width, height, channels: 1 }, { deskew: true, bands: 2 });
 }
 
-async function open(): Promise<OpenDocument> {
+async function open(data: Uint8Array, options: ReaderOptions): Promise<OpenDocument> {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   // pdf.js and the canvas binding load only for PDFs: an image's thread starts faster.
   if (isPdf(bytes)) return (await import('./pdf-document.js')).openPdf(data, options);
@@ -40,21 +39,31 @@ function failure(error: unknown): ReaderReply['error'] {
   return { code: ErrorCode.INTERNAL, message: error instanceof Error ? error.message : String(error), document: false };
 }
 
-const opened = open();
-opened.then(
-  (doc) => port.postMessage({ id: 0, value: { mediaType: doc.mediaType, pageCount: doc.pageCount } } satisfies ReaderReply),
-  (error: unknown) => port.postMessage({ id: 0, error: failure(error) } satisfies ReaderReply),
-);
-// Pages are read one at a time, in the order asked for, though several may be
-// asked for at once: the first is ready first (and OCRed while the next is
-// read), and one page's canvas at a time is held, not one per page asked for.
-let previous: Promise<unknown> = opened.catch(() => undefined);
+const answer = (id: number, work: Promise<ReaderReply['value']>) =>
+  work.then(
+    (value) => port.postMessage({ id, value } satisfies ReaderReply),
+    (error: unknown) => port.postMessage({ id, error: failure(error) } satisfies ReaderReply),
+  );
+
+// Requests are taken one at a time, in the order sent, though several pages
+// may be asked for at once: the first is ready first (and OCRed while the
+// next is read), and one page's canvas at a time is held, not one per page asked for.
+let previous: Promise<unknown> = warmUp().catch(() => undefined);
+let opened: Promise<OpenDocument> | undefined;
 port.on('message', (request: ReaderRequest) => {
-  previous = previous
-    .then(() => opened)
-    .then((doc) => doc.page(request.page, request.bands))
-    .then(
-      (value) => port.postMessage({ id: request.id, value } satisfies ReaderReply),
-      (error: unknown) => port.postMessage({ id: request.id, error: failure(error) } satisfies ReaderReply),
-    );
+  if (request.kind === 'open') {
+    const document = previous.then(() => open(request.data, request.options));
+    opened = document;
+    previous = answer(0, document.then(({ mediaType, pageCount }) => ({ mediaType, pageCount })));
+    return;
+  }
+  const document = opened ?? Promise.reject(new AppError(ErrorCode.INTERNAL, 'No document is open'));
+  if (request.kind === 'page') {
+    previous = answer(request.id, previous.then(() => document).then((doc) => doc.page(request.page, request.bands)));
+    return;
+  }
+  opened = undefined;
+  // A document that did not open has nothing to let go of.
+  const closing = previous.then(() => document.then((doc) => doc.close(), () => undefined));
+  previous = answer(request.id, closing.then(() => null));
 });
