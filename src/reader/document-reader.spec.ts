@@ -303,6 +303,28 @@ describe('DocumentReader', () => {
     await backNearIdle(process.pid, before, 60 * MB);
   });
 
+  it('reads document after document on a kept thread, each as itself, after a refused one too', async () => {
+    const first = await DocumentReader.open(await textPdf([['First document']]), OPTIONS);
+    const thread = first.threadId;
+    expect(await first.page(1)).toMatchObject({ kind: 'text', text: 'First document' });
+    await first.close();
+    expect(await codeOf(DocumentReader.open(Buffer.from('%PDF-1.4\n%%EOF\n'), OPTIONS))).toBe(ErrorCode.CORRUPT_FILE);
+    const image = await DocumentReader.open(await textImage(['Second document'], { width: 600 }), OPTIONS);
+    expect(image.threadId).toBe(thread);
+    expect(image.mediaType).toBe('image/png');
+    expect(await image.page(1)).toMatchObject({ kind: 'image', imageWidth: 600 });
+    await image.close();
+    // A page still being read when its document is closed: the thread is ended, not kept.
+    const busy = await DocumentReader.open(await scanPdf({ ...(await pixels(await a4Image(['Third document']))), bits: 8 }), OPTIONS);
+    expect(busy.threadId).toBe(thread);
+    const reading = busy.page(1).catch((error: unknown) => error);
+    await busy.close();
+    expect(await reading).toMatchObject({ code: ErrorCode.INTERNAL });
+    const next = await DocumentReader.open(await textPdf([['Fourth document']]), OPTIONS);
+    expect(next.threadId).not.toBe(thread);
+    await next.close();
+  });
+
   it('fails calls cleanly when its thread is gone', async () => {
     const reader = await DocumentReader.open(await textPdf([['x']]), OPTIONS);
     await reader.close();

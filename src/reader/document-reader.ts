@@ -80,6 +80,11 @@ export class DocumentReader {
     };
   }
 
+  /** The reading thread's id (a thread reads one document after another). */
+  get threadId(): number {
+    return this.thread.worker.threadId;
+  }
+
   get mediaType(): string {
     return this.opened!.mediaType;
   }
@@ -125,11 +130,11 @@ export class DocumentReader {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const { worker } = this.thread;
-    const closed = !this.gone && this.calls.waitingCount === 0 && (await this.closeDocument());
+    const kept = !this.gone && this.calls.waitingCount === 0 && (await this.closeDocument()) && (await keepable(this.thread));
     this.detach();
-    if (closed && (await keepable(this.thread))) putBack(this.thread);
-    else await worker.terminate();
+    this.calls.failAll(new AppError(ErrorCode.INTERNAL, 'The document reader is closed'));
+    if (kept) putBack(this.thread);
+    else await this.thread.worker.terminate();
   }
 
   /** Asks the thread to let go of the document; true once it has. */
