@@ -8,32 +8,23 @@
 //
 // Started as `node native-engine.process.js <languages> <psm> <purpose> <installed>`
 // (`installed`: every language the service offers, `+`-separated, checked at start);
-// answers `{ ready: true }` once the model is loaded (or `{ ready: false, error }`
-// and exits), then `{ id, tsv }`, `{ id, orientation }` or `{ id, error, unreadable }`
-// per `{ id, image }`.
+// answers on its IPC channel `{ ready: true }` once the model is loaded (or
+// `{ ready: false, error }` and exits), then `{ id, tsv }`, `{ id, orientation }`
+// or `{ id, error, unreadable }` per image. Images come on file descriptor 4,
+// each as a frame (see {@link IMAGE_HEADER_BYTES}): a page is megabytes, which
+// the IPC channel's serializer copied and grew a buffer for (8 ms of the
+// worker's event loop per receipt, and its garbage), where a pipe takes the
+// bytes as they are.
 import { existsSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import koffi from 'koffi';
 import { releaseFreedMemory } from '../common/release-memory.js';
-import type { DetectedOrientation } from './ocr-engine.js';
 import type { Rotation } from './ocr-types.js';
+import { IMAGE_FD, IMAGE_HEADER_BYTES, type NativeAnswer, type NativeReply } from './native-engine-protocol.js';
 
 /** Tesseract's OEM_TESSERACT_ONLY (the legacy core, all OSD has) and OEM_LSTM_ONLY. */
 const [TESSERACT_ONLY, LSTM_ONLY] = [0, 1];
-
-export interface NativeRequest {
-  id: number;
-  image: Uint8Array;
-}
-
-/** A page's answer: its TSV, or for `orientation` the turn that sets it upright. */
-export type NativeAnswer = { tsv: string } | { orientation: DetectedOrientation };
-
-export type NativeReply =
-  | { ready: true }
-  | { ready: false; error: string }
-  | ({ id: number } & NativeAnswer)
-  | { id: number; error: string; unreadable: boolean };
 
 /** The C functions used, from `tesseract/capi.h` and Leptonica's `allheaders.h`. */
 function bind() {
@@ -116,15 +107,49 @@ try {
   const reply: NativeReply = { ready: false, error: error instanceof Error ? error.message : String(error) };
   process.send!(reply, () => process.exit(1));
 }
-process.on('message', ({ id, image }: NativeRequest) => {
+/**
+ * Tesseract frees a page when it is done with it, but malloc keeps the memory
+ * for this process: it is given back once the engine has had nothing to read
+ * for this long. After every page, the next page faulted it all in again
+ * (system time) only to free it once more.
+ */
+const TRIM_AFTER_IDLE_MS = 1_000;
+let trim: NodeJS.Timeout | undefined;
+
+function recognize(id: number, image: Buffer): void {
+  clearTimeout(trim);
   try {
     const reply = answer(image);
     send(reply === null ? { id, error: 'Leptonica cannot read the image', unreadable: true } : { id, ...reply });
   } catch (error) {
     send({ id, error: error instanceof Error ? error.message : String(error), unreadable: false });
   }
-  // Tesseract has freed the page, but malloc would keep it for this process.
-  releaseFreedMemory();
+  trim = setTimeout(releaseFreedMemory, TRIM_AFTER_IDLE_MS);
+}
+
+// Frames in, each copied once into a buffer of its image's size; a frame may
+// come in many chunks, or several in one.
+let header = Buffer.alloc(0);
+let frame: { id: number; image: Buffer; filled: number } | undefined;
+new Socket({ fd: IMAGE_FD, readable: true, writable: false }).on('data', (chunk: Buffer) => {
+  for (let at = 0; at < chunk.length; ) {
+    if (!frame) {
+      const taken = chunk.subarray(at, at + IMAGE_HEADER_BYTES - header.length);
+      header = Buffer.concat([header, taken]);
+      at += taken.length;
+      if (header.length < IMAGE_HEADER_BYTES) return;
+      frame = { id: header.readUInt32LE(0), image: Buffer.allocUnsafe(header.readUInt32LE(4)), filled: 0 };
+      header = Buffer.alloc(0);
+    }
+    const copied = chunk.copy(frame.image, frame.filled, at);
+    frame.filled += copied;
+    at += copied;
+    if (frame.filled === frame.image.length) {
+      const { id, image } = frame;
+      frame = undefined;
+      recognize(id, image);
+    }
+  }
 });
 // The parent went away: nothing more will come.
 process.on('disconnect', () => process.exit(0));

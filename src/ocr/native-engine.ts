@@ -1,9 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import { PendingCalls } from '../common/pending-calls.js';
 import { threadFile } from '../common/thread-file.js';
-import type { NativeAnswer, NativeReply, NativeRequest } from './native-engine.process.js';
+import { IMAGE_FD, IMAGE_HEADER_BYTES, type NativeAnswer, type NativeReply } from './native-engine-protocol.js';
 import type { DetectedOrientation, TextEngine } from './ocr-engine.js';
 import type { OcrPageSegMode, RecognizedText } from './ocr-types.js';
 import { parseTsv } from './tsv.js';
@@ -60,8 +61,9 @@ export class NativeEngine implements TextEngine {
       else if (reply.unreadable) this.calls.settle(reply.id, { error: new DocumentError(ErrorCode.CORRUPT_FILE, 'The OCR engine cannot read the image.') });
       else this.calls.settle(reply.id, { error: new AppError(ErrorCode.INTERNAL, `OCR engine failed: ${reply.error}`) });
     });
-    // A message that can no longer be sent: the process is going or gone, and its 'exit' follows.
+    // A message or an image that can no longer be sent: the process is going or gone, and its 'exit' follows.
     child.on('error', () => undefined);
+    child.stdio[IMAGE_FD]?.on('error', () => undefined);
     child.once('exit', (code, signal) => {
       const stderr = this.stderr.trim().slice(-300);
       this.die(new AppError(ErrorCode.INTERNAL, `OCR engine exited (${signal ?? `exit ${code}`})${stderr ? `: ${stderr}` : ''}`));
@@ -79,8 +81,8 @@ export class NativeEngine implements TextEngine {
     const child = fork(processFile(), [config.languages.join('+'), String(config.psm), config.purpose, config.installed.join('+')], {
       env: { ...process.env, OMP_THREAD_LIMIT: '1' },
       execArgv: [],
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // Replies on the IPC channel; images on a pipe of their own (see native-engine.process.ts).
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc', 'pipe'],
     });
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -125,7 +127,14 @@ export class NativeEngine implements TextEngine {
   private call(image: Buffer): Promise<NativeAnswer> {
     if (this.dead) return Promise.reject(new AppError(ErrorCode.INTERNAL, 'OCR engine is not running'));
     this.jobs += 1;
-    return this.calls.call((id) => this.child.send({ id, image } satisfies NativeRequest));
+    const images = this.child.stdio[IMAGE_FD] as Writable;
+    return this.calls.call((id) => {
+      const header = Buffer.alloc(IMAGE_HEADER_BYTES);
+      header.writeUInt32LE(id, 0);
+      header.writeUInt32LE(image.length, 4);
+      images.write(header);
+      images.write(image);
+    });
   }
 
   /** Kills the process; the call in progress rejects with `reason`. Resolves once it has exited. */
