@@ -94,11 +94,12 @@ interface Ink {
   count: number;
 }
 
-/** The dark pixels, by Otsu's threshold. */
+/** The dark pixels, by Otsu's threshold: one pass to count grey levels, one to collect. */
 function inkPoints({ data, width, height }: GreyImage): Ink {
-  const threshold = otsu(data);
+  const histogram = greyLevels(data);
+  const threshold = otsuOf(histogram, data.length);
   let count = 0;
-  for (let i = 0; i < data.length; i++) if (data[i]! < threshold) count++;
+  for (let v = 0; v < threshold; v++) count += histogram[v]!;
   const xs = new Int32Array(count);
   const ys = new Int32Array(count);
   let n = 0;
@@ -116,8 +117,17 @@ function inkPoints({ data, width, height }: GreyImage): Ink {
 
 /** Otsu's threshold: the grey level that best separates dark from light. */
 export function otsu(data: Uint8Array): number {
+  return otsuOf(greyLevels(data), data.length);
+}
+
+/** How many pixels have each grey level. */
+function greyLevels(data: Uint8Array): Float64Array {
   const histogram = new Float64Array(256);
   for (let i = 0; i < data.length; i++) histogram[data[i]!]!++;
+  return histogram;
+}
+
+function otsuOf(histogram: Float64Array, total: number): number {
   let sumAll = 0;
   for (let v = 0; v < 256; v++) sumAll += v * histogram[v]!;
   let below = 0;
@@ -127,7 +137,7 @@ export function otsu(data: Uint8Array): number {
   for (let v = 0; v < 256; v++) {
     below += histogram[v]!;
     if (below === 0) continue;
-    const above = data.length - below;
+    const above = total - below;
     if (above === 0) break;
     sumBelow += v * histogram[v]!;
     const between = below * above * (sumBelow / below - (sumAll - sumBelow) / above) ** 2;
