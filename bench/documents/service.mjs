@@ -132,6 +132,8 @@ export async function apiClient(base) {
      */
     async settled(id) {
       const res = await fetch(`${base}/jobs/${id}/events`, { headers });
+      // QUOTA_EVENT_STREAMS (per subject) refuses streams past it: a bench must stay under it.
+      if (!res.ok) throw new Error(`the event stream of job ${id} answered ${res.status}: ${await res.text()}`);
       const decoder = new TextDecoder();
       let seen = '';
       for await (const chunk of res.body) {

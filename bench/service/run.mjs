@@ -11,8 +11,12 @@
 //   BENCH_RECEIPTS=/path/to/heldout node bench/service/run.mjs   (sroie/img/NNN.jpg + sroie/box/NNN.csv)
 //   BENCH_TOPOLOGIES=all BENCH_WORKLOADS=receipts OCR_ENGINE=auto node bench/service/run.mjs
 //
-// Any OCR_* variable reaches the service; BENCH_PDF_PAGES sets the scanned
-// PDF's length (default 10).
+// Any OCR_* variable (and QUEUE_CONCURRENCY) reaches the service;
+// BENCH_PDF_PAGES sets the scanned PDF's length (default 10). Where the
+// service's CPU goes:
+//
+//   BENCH_THREADS=1 node bench/service/run.mjs          (CPU seconds per thread kind of each service process, and per engine process)
+//   BENCH_CPU_PROF=/tmp/prof node bench/service/run.mjs (a V8 CPU profile per service thread; bench/documents/profile.mjs sums them)
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -23,7 +27,7 @@ import { apiClient, benchEnv, freePort, ocrSettings, pageLines, ROOT, scannedPdf
 import { nativeVersion } from '../ocr/native.mjs';
 import { mapLimit, sroiePages } from '../ocr/pages.mjs';
 import { cer } from '../ocr/score.mjs';
-import { treeCpu } from '../proc.mjs';
+import { descendants, statFields, treeCpu } from '../proc.mjs';
 
 const run = promisify(execFile);
 const CORES = availableParallelism();
@@ -32,6 +36,8 @@ const receiptsDir = process.env.BENCH_RECEIPTS;
 const TOPOLOGIES = (process.env.BENCH_TOPOLOGIES ?? 'all,split').split(',');
 const WORKLOADS = (process.env.BENCH_WORKLOADS ?? 'receipts,pdf').split(',');
 const PDF_PAGES = Number.parseInt(process.env.BENCH_PDF_PAGES ?? '10', 10);
+const CPU_PROF = process.env.BENCH_CPU_PROF;
+const THREADS = Boolean(process.env.BENCH_THREADS);
 
 const native = nativeVersion();
 if (!native || !existsSync(join(ROOT, 'dist/main.js'))) {
@@ -50,9 +56,43 @@ const median = (xs) => {
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** User and system CPU seconds of processes, each with everything under it. */
+/**
+ * User and system CPU seconds of processes, each with everything under it,
+ * and of the processes under them alone (`engines`: the native OCR engines;
+ * tesseract.js's run as threads of the worker and count as its own).
+ */
 function cpu(pids) {
-  return pids.map(treeCpu).reduce((sum, one) => ({ user: sum.user + one.user, system: sum.system + one.system }), { user: 0, system: 0 });
+  const add = (sum, one) => ({ user: sum.user + one.user, system: sum.system + one.system });
+  const zero = { user: 0, system: 0 };
+  const all = pids.map((pid) => treeCpu(pid)).reduce(add, zero);
+  const engines = pids.map((pid) => treeCpu(pid, { own: false })).reduce(add, zero);
+  return { ...all, engines: engines.user + engines.system };
+}
+
+/** CPU seconds of a process's threads by kind (their name, numbers dropped: `libvips worker`, `WorkerThread`, `V8Worker`…). */
+function threadCpu(pid) {
+  const kinds = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const kind = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim().replace(/\d+$/, '#');
+      const f = statFields(`${pid}/task/${tid}`);
+      kinds[kind] = (kinds[kind] ?? 0) + (Number(f[11]) + Number(f[12])) / 100;
+    } catch {} // ended meanwhile
+  }
+  return kinds;
+}
+
+/** BENCH_THREADS: what each service process's threads (those still running) and each engine process used in the run. */
+function printThreads(pids, before) {
+  pids.forEach((pid, i) => {
+    const kinds = Object.entries(threadCpu(pid)).map(([kind, s]) => [kind, s - (before[i][kind] ?? 0)]).filter(([, s]) => s >= 0.01);
+    console.error(`  process ${pid} threads, CPU s: ${kinds.map(([kind, s]) => `${kind} ${s.toFixed(2)}`).join(', ')}`);
+    for (const child of descendants(pid)) {
+      const args = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0').slice(-5, -1).join(' ');
+      const { user, system } = treeCpu(child);
+      console.error(`  engine ${child} (${args}), CPU s since it started: ${(user + system).toFixed(2)}`);
+    }
+  });
 }
 
 /** The workload's documents: name, bytes, pages, ground truth (per document, or null). */
@@ -65,14 +105,16 @@ async function documents(workload) {
 /** Starts the topology on a fresh database and queue; resolves with its base URL, its pids and stop(). */
 async function startTopology(topology, env) {
   const port = await freePort();
-  const api = { ...env, ...ocrSettings(), PORT: String(port) };
+  const queue = process.env.QUEUE_CONCURRENCY ? { QUEUE_CONCURRENCY: process.env.QUEUE_CONCURRENCY } : {};
+  const api = { ...env, ...ocrSettings(), ...queue, PORT: String(port) };
+  const profiled = (name) => (CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', join(CPU_PROF, name)] : []);
   if (topology === 'all') {
-    const service = await startService({ ...api, MODE: 'all' }, `http://127.0.0.1:${port}/health/ready`);
+    const service = await startService({ ...api, MODE: 'all' }, `http://127.0.0.1:${port}/health/ready`, profiled('all'));
     return { base: `http://127.0.0.1:${port}`, services: [service] };
   }
   const workerPort = await freePort();
-  const worker = await startService({ ...api, MODE: 'worker', WORKER_PORT: String(workerPort) }, `http://127.0.0.1:${workerPort}/health/ready`);
-  const front = await startService({ ...api, MODE: 'api' }, `http://127.0.0.1:${port}/health/ready`);
+  const worker = await startService({ ...api, MODE: 'worker', WORKER_PORT: String(workerPort) }, `http://127.0.0.1:${workerPort}/health/ready`, profiled('worker'));
+  const front = await startService({ ...api, MODE: 'api' }, `http://127.0.0.1:${port}/health/ready`, profiled('api'));
   return { base: `http://127.0.0.1:${port}`, services: [front, worker] };
 }
 
@@ -87,11 +129,13 @@ async function throughService(topology, docs) {
     const client = await apiClient(base);
     const pids = services.map((s) => s.child.pid);
     const before = cpu(pids);
+    const threadsBefore = THREADS ? pids.map(threadCpu) : [];
     const t0 = performance.now();
     const ids = await Promise.all(docs.map((doc) => client.submit(doc.data, doc.name)));
     const outcomes = await Promise.all(ids.map((id) => client.settled(id)));
     const seconds = (performance.now() - t0) / 1000;
     const after = cpu(pids);
+    if (THREADS) printThreads(pids, threadsBefore);
     const failed = outcomes.filter((o) => o !== 'succeeded');
     if (failed.length) throw new Error(`${failed.length} jobs did not succeed: ${failed.join(', ')}`);
     const texts = await Promise.all(ids.map(async (id) => (await client.get(`/jobs/${id}/results`)).text));
@@ -102,6 +146,7 @@ async function throughService(topology, docs) {
       seconds,
       user: after.user - before.user,
       system: after.system - before.system,
+      engines: after.engines - before.engines,
       texts,
       stages: {
         open: median(totals.map((t) => t.open)),
@@ -152,6 +197,8 @@ async function throughCli(docs) {
 }
 
 const f1 = (x) => x.toFixed(1);
+/** The engine processes' CPU per page and the whole service's over it; blank for the CLI, '-' for engines that are threads (tesseract.js). */
+const engineShare = (r, pages) => (r.engines === undefined ? '' : r.engines > 0 ? `${f2(r.engines / pages)}        ${f2((r.user + r.system) / r.engines)}x` : '-            -');
 const f2 = (x) => x.toFixed(2);
 console.log(`ocrflow through the service against the tesseract CLI, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`machine: ${CORES} cores, node ${process.version}; ${native.tesseract}; OCR settings: ${Object.entries(ocrSettings()).map(([k, v]) => `${k}=${v}`).join(' ') || 'defaults'}`);
@@ -162,11 +209,11 @@ for (const workload of WORKLOADS) {
   const cli = await throughCli(docs);
   const cerOf = (texts) => median(docs.map((d, i) => cer(d.truth, texts[i])));
   console.log(`\n${workload}: ${docs.length} documents, ${pages} pages, all uploaded at once`);
-  console.log('topology        wall s   pages/s  ratio | CPU s/page user  sys | median ms/page: open  read orient   OCR  save | orient. runs | CER');
+  console.log('topology        wall s   pages/s  ratio | CPU s/page user  sys  engines  all/engines | median ms/page: open  read orient   OCR  save | orient. runs | CER');
   const line = (name, r, extra) =>
     console.log(
       `${name.padEnd(14)} ${f1(r.seconds).padStart(7)} ${f2(pages / r.seconds).padStart(9)} ${extra.ratio.padStart(6)} |` +
-        `${f2(r.user / pages).padStart(20)} ${f2(r.system / pages).padStart(4)} |${extra.stages} | ${(100 * cerOf(r.texts)).toFixed(1)} %`,
+        `${f2(r.user / pages).padStart(20)} ${f2(r.system / pages).padStart(4)} ${engineShare(r, pages).padStart(21)} |${extra.stages} | ${(100 * cerOf(r.texts)).toFixed(1)} %`,
     );
   line('tesseract CLI', cli, { ratio: '1.00', stages: ' '.repeat(45) + '|       ' });
   for (const topology of TOPOLOGIES) {
@@ -176,4 +223,5 @@ for (const workload of WORKLOADS) {
     line(topology === 'all' ? 'MODE=all' : 'api + worker', r, { ratio: `${f2(cli.seconds / r.seconds)}x`, stages });
   }
 }
-console.log('\nratio: the CLI\'s wall time over the service\'s (pages/s against the CLI\'s); CPU: every service process and its engines, user and system, per page.');
+console.log('\nratio: the CLI\'s wall time over the service\'s (pages/s against the CLI\'s); CPU: every service process and its engines, user and system, per page;');
+console.log('engines: the native engine processes alone; all/engines: the whole service\'s CPU over theirs.');

@@ -80,7 +80,8 @@ export class NativeEngine implements TextEngine {
   static async create(config: NativeEngineConfig): Promise<NativeEngine> {
     const child = fork(processFile(), [config.languages.join('+'), String(config.psm), config.purpose, config.installed.join('+')], {
       env: { ...process.env, OMP_THREAD_LIMIT: '1' },
-      execArgv: [],
+      // gc(): the process's own JavaScript is the image buffers it takes in, freed after each page (see native-engine.process.ts).
+      execArgv: ['--expose-gc'],
       // Replies on the IPC channel; images on a pipe of their own (see native-engine.process.ts).
       stdio: ['ignore', 'ignore', 'pipe', 'ipc', 'pipe'],
     });

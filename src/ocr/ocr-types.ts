@@ -163,12 +163,19 @@ export interface RecognizeOptions {
 }
 
 /**
- * How a page goes to the OCR engine: a PNG at zlib level 0 (stored, no
- * compression), which the engine reads back as fast as raw pixels. Over the
- * 16 held-out SROIE receipts it took 9 ms of CPU to write and 5 ms for
- * Leptonica to read, against 28 and 14 ms at level 1 (76 ms to write at
- * sharp's default 6), at twice the size (2.7 MB a receipt instead of 1.4; an
- * A4 page at 300 dpi, 8.7 MB grey, is as large as its pixels). A PNM, read
- * by Leptonica byte by byte, took 33 ms to read.
+ * How a page goes to the OCR engine: a PNG, stored (zlib level 0) when its
+ * pixels take at most {@link STORED_PNG_BYTES}, compressed at level 1 when
+ * more. Stored, the engine reads it back as fast as raw pixels: over the 16
+ * held-out SROIE receipts it took 9 ms of CPU to write and 5 ms for Leptonica
+ * to read, against 28 and 14 ms at level 1 (76 ms to write at sharp's default
+ * 6), at twice the size (2.7 MB a receipt instead of 1.4). A4 pages at 300 dpi
+ * (8.7 MB of grey each, and as much again in the copies on their way) stored
+ * raised a worker's peak by 40-75 MB over 4 pages (bench/memory), so large
+ * pages stay compressed. A PNM, read by Leptonica byte by byte, took 33 ms to
+ * read a receipt.
  */
-export const OCR_PNG = { compressionLevel: 0 } as const;
+export function ocrPng(pixelBytes: number): { compressionLevel: 0 | 1 } {
+  return { compressionLevel: pixelBytes <= STORED_PNG_BYTES ? 0 : 1 };
+}
+
+const STORED_PNG_BYTES = 4 * 2 ** 20;

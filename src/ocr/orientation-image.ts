@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { OCR_PNG, type Rotation } from './ocr-types.js';
+import { ocrPng, type Rotation } from './ocr-types.js';
 
 /**
  * The page scaled down to at most `maxPixels` for orientation detection (a
@@ -9,10 +9,11 @@ import { OCR_PNG, type Rotation } from './ocr-types.js';
 export async function orientationSample(image: Buffer, maxPixels: number): Promise<Buffer> {
   const { width, height } = await sharp(image).metadata();
   const scale = Math.min(1, Math.sqrt(maxPixels / (width * height)));
-  return scale < 1 ? sharp(image).resize({ width: Math.round(width * scale) }).png(OCR_PNG).toBuffer() : image;
+  return scale < 1 ? sharp(image).resize({ width: Math.round(width * scale) }).png(ocrPng(maxPixels * 3)).toBuffer() : image;
 }
 
 /** The page turned `rotation` degrees clockwise, as a PNG. */
-export function rotated(image: Buffer, rotation: Rotation): Promise<Buffer> {
-  return sharp(image).rotate(rotation).png(OCR_PNG).toBuffer();
+export async function rotated(image: Buffer, rotation: Rotation): Promise<Buffer> {
+  const { width, height, channels } = await sharp(image).metadata();
+  return sharp(image).rotate(rotation).png(ocrPng(width * height * channels)).toBuffer();
 }

@@ -32,7 +32,7 @@ const WATCH_MS = 100;
  * document is closed, is ended instead, and what it allocated goes with it.
  */
 const DOCUMENTS_PER_THREAD = 50;
-/** V8 heap in use plus the buffers it holds, in a thread whose document is closed (a receipt's left 10-20 MB). */
+/** V8 heap in use plus the buffers it holds, in a thread whose document is closed and collected. */
 const KEEP_BELOW_BYTES = 64 * 2 ** 20;
 /** Threads kept waiting for a document at most, */
 const MAX_IDLE = 4;
@@ -133,8 +133,10 @@ export class DocumentReader {
     const kept = !this.gone && this.calls.waitingCount === 0 && (await this.closeDocument()) && (await keepable(this.thread));
     this.detach();
     this.calls.failAll(new AppError(ErrorCode.INTERNAL, 'The document reader is closed'));
-    if (kept) putBack(this.thread);
-    else await this.thread.worker.terminate();
+    if (!kept) return void (await this.thread.worker.terminate());
+    putBack(this.thread);
+    // What the document's buffers held went back to malloc when the thread collected them.
+    releaseFreedMemory();
   }
 
   /** Asks the thread to let go of the document; true once it has. */
@@ -178,6 +180,10 @@ async function keepable(thread: ReaderThread): Promise<boolean> {
 }
 
 function putBack(thread: ReaderThread): void {
+  // It takes the place of a thread started ahead and not used yet: an idle
+  // worker holds as many threads as it did when each document had its own.
+  const fresh = idle.findIndex((waiting) => waiting.documents === 0);
+  if (fresh >= 0) void idle.splice(fresh, 1)[0]!.worker.terminate();
   wait(thread);
   // The last waiting thread stays: an idle service keeps one ready.
   thread.idleTimer = setTimeout(() => {

@@ -3,6 +3,8 @@
 // document-reader.ts). Everything CPU-heavy about reading (pdf.js parsing and
 // rendering, the BMP decoder, PNG encoding) runs here, never on the event
 // loop that renews BullMQ's locks.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { AppError, DocumentError, ErrorCode } from '../common/app-error.js';
 import { encodeForOcr } from './image-decoder.js';
@@ -13,6 +15,16 @@ import type { ReaderOptions } from './document-types.js';
 import { isPdf, type ReaderReply, type ReaderRequest } from './reader-protocol.js';
 
 const port = parentPort!;
+
+/**
+ * V8's collector, called when a document is closed: a thread kept for the
+ * next document would otherwise hold the last one's garbage (pixel buffers,
+ * pdf.js's objects) until its heap next fills, and an idle worker with it.
+ * `--expose-gc` set this way reaches contexts made after it, as Jest's leak
+ * detector does it.
+ */
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 
 /**
  * While the thread waits for its first document, one layout of a made-up
@@ -64,6 +76,6 @@ port.on('message', (request: ReaderRequest) => {
   }
   opened = undefined;
   // A document that did not open has nothing to let go of.
-  const closing = previous.then(() => document.then((doc) => doc.close(), () => undefined));
+  const closing = previous.then(() => document.then((doc) => doc.close(), () => undefined)).then(collectGarbage);
   previous = answer(request.id, closing.then(() => null));
 });
