@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger, PinoLogger } from 'nestjs-pino';
+import { Logger } from 'nestjs-pino';
 import { mountQueueDashboard } from './dashboard/queue-dashboard.js';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.js';
@@ -22,7 +22,7 @@ export async function createApp(config: Readonly<AppConfig>): Promise<NestFastif
   );
   app.useLogger(app.get(Logger));
   logRequests(app.getHttpAdapter().getInstance());
-  bindRequestIds(app.getHttpAdapter().getInstance(), await app.resolve(PinoLogger));
+  bindRequestIds(app.getHttpAdapter().getInstance());
   app.useGlobalFilters(new ProblemFilter());
   await registerPlugins(app, config, { api: config.mode !== 'worker' });
   if (config.mode !== 'worker') await mountQueueDashboard(app);

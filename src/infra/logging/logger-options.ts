@@ -2,6 +2,7 @@ import type { Params } from 'nestjs-pino';
 import type { AppConfig } from '../../config/config.js';
 import { SECRET_KEYS } from '../../config/config.schema.js';
 import { stdoutDestination } from './log-destination.js';
+import { requestIdField } from './request-log.js';
 
 /**
  * JSON logs through pino. Credentials are redacted wherever they might appear:
@@ -32,6 +33,8 @@ export function loggerOptions(config: Readonly<AppConfig>): Params {
           censor: '[redacted]',
         },
         autoLogging: false,
+        // A line written while a request is handled carries its id.
+        mixin: requestIdField,
       },
       stdoutDestination(),
     ],
