@@ -283,8 +283,8 @@ describe('DocumentReader', () => {
     expect(grey.equals(expected)).toBe(true);
   });
 
-  it('gives the memory its thread used back to the system once the thread has ended', async () => {
-    // An A4 scan at 300 dpi, read in two bands four times over, a thread each time.
+  it('gives the memory its thread used back to the system once the document is closed', async () => {
+    // An A4 scan at 300 dpi, read in two bands four times over, on a kept thread.
     const lines = Array.from({ length: 30 }, (_, i) => `Line ${i + 1} of an A4 page scanned at 300 dpi`);
     const a4 = await pixels(await a4Image(lines));
     const pdf = await scanPdf({ ...a4, bits: 8 });

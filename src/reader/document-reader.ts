@@ -133,7 +133,10 @@ export class DocumentReader {
     const kept = !this.gone && this.calls.waitingCount === 0 && (await this.closeDocument()) && (await keepable(this.thread));
     this.detach();
     this.calls.failAll(new AppError(ErrorCode.INTERNAL, 'The document reader is closed'));
-    if (!kept) return void (await this.thread.worker.terminate());
+    if (!kept) {
+      await this.thread.worker.terminate();
+      return;
+    }
     putBack(this.thread);
     // What the document's buffers held went back to malloc when the thread collected them.
     releaseFreedMemory();
@@ -157,18 +160,25 @@ export class DocumentReader {
 /** Threads waiting for a document, the most recently used last. */
 const idle: ReaderThread[] = [];
 
+/** Whether a spare thread was started (see {@link takeThread}). */
+let spareStarted = false;
+
 /**
- * A waiting thread (the most recently used, whose code is warmest), and a new
- * one started when none is left waiting, so the next document does not wait
- * for one. When a thread ends, however it ends, what it freed goes back to the
- * kernel: otherwise malloc keeps it for the process.
+ * A waiting thread (the most recently used, whose code is warmest), or a new
+ * one. The first document also starts a spare, so that the next does not
+ * wait for a thread to start; after that, threads come back from their
+ * documents and wait to be taken again. When a thread ends, however it ends,
+ * what it freed goes back to the kernel: otherwise malloc keeps it for the process.
  */
 function takeThread(): ReaderThread {
   const thread = idle.pop() ?? startThread();
   clearTimeout(thread.idleTimer);
   thread.worker.off('exit', forget).off('error', ignoreIdleError).ref();
   thread.documents += 1;
-  if (idle.length === 0) wait(startThread());
+  if (!spareStarted) {
+    spareStarted = true;
+    wait(startThread());
+  }
   return thread;
 }
 
@@ -180,10 +190,6 @@ async function keepable(thread: ReaderThread): Promise<boolean> {
 }
 
 function putBack(thread: ReaderThread): void {
-  // It takes the place of a thread started ahead and not used yet: an idle
-  // worker holds as many threads as it did when each document had its own.
-  const fresh = idle.findIndex((waiting) => waiting.documents === 0);
-  if (fresh >= 0) void idle.splice(fresh, 1)[0]!.worker.terminate();
   wait(thread);
   // The last waiting thread stays: an idle service keeps one ready.
   thread.idleTimer = setTimeout(() => {

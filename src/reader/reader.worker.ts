@@ -69,13 +69,15 @@ port.on('message', (request: ReaderRequest) => {
     previous = answer(0, document.then(({ mediaType, pageCount }) => ({ mediaType, pageCount })));
     return;
   }
-  const document = opened ?? Promise.reject(new AppError(ErrorCode.INTERNAL, 'No document is open'));
+  // The document open when the request came, rejected (once it is its turn) when none is.
+  const current = opened;
+  const document = () => current ?? Promise.reject(new AppError(ErrorCode.INTERNAL, 'No document is open'));
   if (request.kind === 'page') {
-    previous = answer(request.id, previous.then(() => document).then((doc) => doc.page(request.page, request.bands)));
+    previous = answer(request.id, previous.then(document).then((doc) => doc.page(request.page, request.bands)));
     return;
   }
   opened = undefined;
   // A document that did not open has nothing to let go of.
-  const closing = previous.then(() => document.then((doc) => doc.close(), () => undefined)).then(collectGarbage);
+  const closing = previous.then(() => document().then((doc) => doc.close(), () => undefined)).then(collectGarbage);
   previous = answer(request.id, closing.then(() => null));
 });
