@@ -12,9 +12,9 @@
 // `{ ready: false, error }` and exits), then `{ id, tsv }`, `{ id, orientation }`
 // or `{ id, error, unreadable }` per image. Images come on file descriptor 4,
 // each as a frame (see {@link IMAGE_HEADER_BYTES}): a page is megabytes, which
-// the IPC channel's serializer copied and grew a buffer for (8 ms of the
-// worker's event loop per receipt, and its garbage), where a pipe takes the
-// bytes as they are.
+// the IPC channel's serializer copied into a buffer it grew (3.6 ms of the
+// worker's CPU per call on 1.3 MB receipts, 2.2 ms through the pipe), where a
+// pipe takes the bytes as they are.
 import { existsSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
