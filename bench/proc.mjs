@@ -3,7 +3,11 @@
 // processes (the native OCR engines) use.
 import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 
-/** The fields of /proc/<pid>/stat after the command name, which is in parentheses and may hold spaces: [1] is the parent's pid. */
+/**
+ * The fields of /proc/<pid>/stat (`pid` may be `<pid>/task/<tid>`, one
+ * thread's) after the command name, which is in parentheses and may hold
+ * spaces: [1] is the parent's pid.
+ */
 export function statFields(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
@@ -28,19 +32,22 @@ export function descendants(pid) {
  * User and system CPU seconds of `pid` and everything under it: its own
  * (unless `own` is false), its ended children's (its stat's cutime and
  * cstime, once they were waited for) and each running descendant's with its
- * own ended children (the native OCR engines). Clock ticks, USER_HZ = 100.
+ * own ended children (the native OCR engines), the last two also apart as
+ * `under`. Clock ticks, USER_HZ = 100.
  */
 export function treeCpu(pid, { own = true } = {}) {
-  const cpu = { user: 0, system: 0 };
+  const under = { user: 0, system: 0 };
+  let self = { user: 0, system: 0 };
   for (const each of [pid, ...descendants(pid)]) {
     try {
       const f = statFields(each);
-      const self = each !== pid || own;
-      cpu.user += ((self ? Number(f[11]) : 0) + Number(f[13])) / 100;
-      cpu.system += ((self ? Number(f[12]) : 0) + Number(f[14])) / 100;
+      const running = { user: Number(f[11]) / 100, system: Number(f[12]) / 100 };
+      if (each === pid) self = running;
+      else [under.user, under.system] = [under.user + running.user, under.system + running.system];
+      [under.user, under.system] = [under.user + Number(f[13]) / 100, under.system + Number(f[14]) / 100];
     } catch {} // ended meanwhile: its parent's stat counts it
   }
-  return cpu;
+  return own ? { user: self.user + under.user, system: self.system + under.system, under } : { ...under, under };
 }
 
 const PAGE = 4096;

@@ -62,11 +62,13 @@ const median = (xs) => {
  * tesseract.js's run as threads of the worker and count as its own).
  */
 function cpu(pids) {
-  const add = (sum, one) => ({ user: sum.user + one.user, system: sum.system + one.system });
-  const zero = { user: 0, system: 0 };
-  const all = pids.map((pid) => treeCpu(pid)).reduce(add, zero);
-  const engines = pids.map((pid) => treeCpu(pid, { own: false })).reduce(add, zero);
-  return { ...all, engines: engines.user + engines.system };
+  return pids
+    .map((pid) => treeCpu(pid))
+    .reduce((sum, one) => ({ user: sum.user + one.user, system: sum.system + one.system, engines: sum.engines + one.under.user + one.under.system }), {
+      user: 0,
+      system: 0,
+      engines: 0,
+    });
 }
 
 /** CPU seconds of a process's threads by kind (their name, numbers dropped: `libvips worker`, `WorkerThread`, `V8Worker`…). */
